@@ -1,0 +1,132 @@
+//! The HTTP edge: the router, its middleware, the OpenAPI document and the
+//! operational endpoints. Each domain module contributes its own routes; this
+//! module only assembles them.
+
+pub mod extract;
+pub mod problem;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::{HeaderName, Request, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::trace::TraceLayer;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::auth::Authenticator;
+use crate::db::Db;
+use problem::Problem;
+
+/// JSON bodies larger than this are refused with 413. Imports set their own limit.
+pub const MAX_JSON_BODY: usize = 1024 * 1024;
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    pub db: Db,
+    pub auth: Arc<Authenticator>,
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "itbm",
+        description = "IT Business Management: portfolios, demand, budgets, the cost ledger and assets.\n\n\
+            Every `/api` operation needs a bearer JWT. Money is a decimal string such as `\"1234.56\"`. \
+            Errors are RFC 9457 problem+json.",
+        license(name = "Apache-2.0")
+    ),
+    modifiers(&BearerAuth),
+    security(("bearer" = [])),
+    components(schemas(Problem, crate::error::FieldError))
+)]
+struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).bearer_format("JWT").build()),
+        );
+    }
+}
+
+/// All `/api/v1` routes with their OpenAPI description.
+fn api() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(ApiDoc::openapi()).nest(
+        "/api/v1",
+        OpenApiRouter::new()
+            .merge(crate::portfolio::http::routes())
+            .merge(crate::audit::http::routes()),
+    )
+}
+
+/// The OpenAPI document, as served at `/openapi.json` and committed at
+/// `openapi/openapi.json`.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    api().into_openapi()
+}
+
+pub fn openapi_json() -> String {
+    openapi().to_pretty_json().expect("the OpenAPI document serialises") + "\n"
+}
+
+/// The whole application.
+pub fn router(state: AppState) -> Router {
+    let (api_router, doc) = api().split_for_parts();
+    let request_id = HeaderName::from_static("x-request-id");
+
+    Router::new()
+        .merge(api_router)
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .merge(SwaggerUi::new("/docs").url("/openapi.json", doc))
+        .fallback(|| async { Problem::new(StatusCode::NOT_FOUND, "not-found", "no such route") })
+        .method_not_allowed_fallback(|| async {
+            Problem::new(StatusCode::METHOD_NOT_ALLOWED, "method-not-allowed", "this route does not allow that method")
+        })
+        .layer(DefaultBodyLimit::max(MAX_JSON_BODY))
+        .layer(CatchPanicLayer::custom(|_| {
+            Problem::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "the server failed to handle this request")
+                .into_response()
+        }))
+        .layer(
+            TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {
+                let id = req.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("-");
+                tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), request_id = %id)
+            }),
+        )
+        .layer(PropagateRequestIdLayer::new(request_id.clone()))
+        .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
+        .with_state(state)
+}
+
+/// Liveness: the process answers.
+async fn healthz() -> impl IntoResponse {
+    axum::Json(serde_json::json!({ "status": "ok" }))
+}
+
+/// Readiness: the database answers within a second and every migration is applied.
+async fn readyz(State(state): State<AppState>) -> Response {
+    let check = tokio::time::timeout(Duration::from_secs(1), state.db.migrations_current()).await;
+    match check {
+        Ok(Ok(true)) => axum::Json(serde_json::json!({ "status": "ready" })).into_response(),
+        Ok(Ok(false)) => Problem::new(StatusCode::SERVICE_UNAVAILABLE, "not-ready", "migrations are pending: run `itbm migrate`").into_response(),
+        Ok(Err(e)) => {
+            tracing::warn!(error = %e, "readiness check failed");
+            Problem::new(StatusCode::SERVICE_UNAVAILABLE, "not-ready", "the database is unreachable").into_response()
+        }
+        Err(_) => Problem::new(StatusCode::SERVICE_UNAVAILABLE, "not-ready", "the database did not answer in time").into_response(),
+    }
+}

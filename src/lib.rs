@@ -1,0 +1,28 @@
+//! `itbm`: an IT Business Management server.
+//!
+//! The crate is organised by domain; each domain module holds its model, its
+//! SQL and (in `http.rs`) its routes:
+//! - [`portfolio`]: portfolios, programs, projects, strategic goals;
+//! - [`finance`]: currencies, rates, fiscal calendar, cost centers and types,
+//!   the TBM taxonomy, budgets;
+//! - [`audit`]: the append-only change log.
+//!
+//! Cross-cutting pieces: [`db`] (one SQL text for SQLite and PostgreSQL),
+//! [`auth`] (JWT and roles), [`http`] (router, problem+json, extractors),
+//! [`listing`] (pagination, filters, sorting), [`validate`].
+
+pub mod audit;
+pub mod auth;
+pub mod config;
+pub mod db;
+pub mod demo;
+pub mod error;
+pub mod finance;
+pub mod http;
+pub mod listing;
+pub mod patch;
+pub mod portfolio;
+pub mod refs;
+pub mod server;
+mod text_enum;
+pub mod validate;
