@@ -11,14 +11,17 @@
 //! [`auth`] (JWT and roles), [`http`] (router, problem+json, extractors),
 //! [`listing`] (pagination, filters, sorting), [`validate`].
 
+pub mod assets;
 pub mod audit;
 pub mod auth;
 pub mod config;
 pub mod db;
+pub mod demand;
 pub mod demo;
 pub mod error;
 pub mod finance;
 pub mod http;
+pub mod ledger;
 pub mod listing;
 pub mod patch;
 pub mod portfolio;

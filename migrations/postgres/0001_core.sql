@@ -1,12 +1,13 @@
 -- Core model of itbm: organisation settings, finance master data, portfolio,
 -- demand, budgets, the canonical cost ledger, assets and the audit log.
 -- Money is unconstrained NUMERIC (exact, keeps the scale it was given); identifiers are UUIDv7 text; every mutable row
+-- Whole numbers are BIGINT so that both databases decode them as i64.
 -- carries `version`, the number its ETag is made from.
 
 CREATE TABLE settings (
-    id                    INTEGER PRIMARY KEY CHECK (id = 1),
+    id                    BIGINT PRIMARY KEY CHECK (id = 1),
     reporting_currency    TEXT NOT NULL,
-    fiscal_year_start_month INTEGER NOT NULL CHECK (fiscal_year_start_month BETWEEN 1 AND 12),
+    fiscal_year_start_month BIGINT NOT NULL CHECK (fiscal_year_start_month BETWEEN 1 AND 12),
     updated_at            TIMESTAMPTZ NOT NULL,
     version               BIGINT NOT NULL DEFAULT 1
 );
@@ -14,7 +15,7 @@ CREATE TABLE settings (
 CREATE TABLE currencies (
     code        TEXT PRIMARY KEY,
     name        TEXT NOT NULL,
-    minor_units INTEGER NOT NULL
+    minor_units BIGINT NOT NULL
 );
 
 CREATE TABLE exchange_rates (
@@ -129,7 +130,7 @@ CREATE TABLE demands (
     portfolio_id        TEXT REFERENCES portfolios(id),
     state               TEXT NOT NULL,
     investment_category TEXT NOT NULL CHECK (investment_category IN ('run', 'grow', 'transform')),
-    risk                INTEGER NOT NULL CHECK (risk BETWEEN 1 AND 5),
+    risk                BIGINT NOT NULL CHECK (risk BETWEEN 1 AND 5),
     requested_start     DATE,
     currency            TEXT NOT NULL REFERENCES currencies(code),
     decision_note       TEXT,
@@ -143,7 +144,7 @@ CREATE INDEX demands_state ON demands(state);
 
 CREATE TABLE demand_estimates (
     demand_id   TEXT NOT NULL REFERENCES demands(id) ON DELETE CASCADE,
-    fiscal_year INTEGER NOT NULL,
+    fiscal_year BIGINT NOT NULL,
     capex       NUMERIC NOT NULL,
     opex        NUMERIC NOT NULL,
     benefit     NUMERIC NOT NULL,
@@ -162,7 +163,7 @@ CREATE TABLE projects (
     state               TEXT NOT NULL,
     health              TEXT NOT NULL CHECK (health IN ('green', 'amber', 'red')),
     investment_category TEXT NOT NULL CHECK (investment_category IN ('run', 'grow', 'transform')),
-    risk                INTEGER NOT NULL CHECK (risk BETWEEN 1 AND 5),
+    risk                BIGINT NOT NULL CHECK (risk BETWEEN 1 AND 5),
     start_date          DATE,
     end_date            DATE,
     currency            TEXT NOT NULL REFERENCES currencies(code),
@@ -178,7 +179,7 @@ CREATE INDEX projects_name ON projects(name);
 
 CREATE TABLE project_estimates (
     project_id  TEXT NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
-    fiscal_year INTEGER NOT NULL,
+    fiscal_year BIGINT NOT NULL,
     capex       NUMERIC NOT NULL,
     opex        NUMERIC NOT NULL,
     benefit     NUMERIC NOT NULL,
@@ -195,7 +196,7 @@ CREATE TABLE project_goals (
 CREATE TABLE budget_versions (
     id          TEXT PRIMARY KEY,
     name        TEXT NOT NULL,
-    fiscal_year INTEGER NOT NULL,
+    fiscal_year BIGINT NOT NULL,
     kind        TEXT NOT NULL CHECK (kind IN ('plan', 'reforecast')),
     state       TEXT NOT NULL CHECK (state IN ('draft', 'submitted', 'approved', 'locked')),
     currency    TEXT NOT NULL REFERENCES currencies(code),
@@ -242,7 +243,7 @@ CREATE TABLE assets (
     end_of_life             DATE,
     depreciation_method     TEXT NOT NULL,
     depreciation_convention TEXT NOT NULL,
-    useful_life_months      INTEGER,
+    useful_life_months      BIGINT,
     residual_value          NUMERIC NOT NULL,
     cost_center_id          TEXT REFERENCES cost_centers(id),
     service_id              TEXT REFERENCES services(id),

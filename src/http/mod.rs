@@ -68,6 +68,10 @@ fn api() -> OpenApiRouter<AppState> {
         "/api/v1",
         OpenApiRouter::new()
             .merge(crate::portfolio::http::routes())
+            .merge(crate::demand::http::routes())
+            .merge(crate::finance::http::routes())
+            .merge(crate::ledger::http::routes())
+            .merge(crate::assets::http::routes())
             .merge(crate::audit::http::routes()),
     )
 }

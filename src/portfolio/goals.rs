@@ -51,7 +51,7 @@ pub struct GoalLink {
 }
 
 const COLUMNS: &str = "id, name, description, created_at, updated_at, version";
-const SORT: Sortable = Sortable { keys: &[("name", "name"), ("created_at", "created_at")], default: "name", tie_break: "id" };
+const SORT: Sortable = Sortable { keys: &[("name", "LOWER(name)"), ("created_at", "created_at")], default: "name", tie_break: "id" };
 
 fn from_row(row: &Row) -> Result<Goal> {
     Ok(Goal {

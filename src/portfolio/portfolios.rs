@@ -53,7 +53,7 @@ pub struct PortfolioFilter {
 
 const COLUMNS: &str = "id, name, description, owner, created_at, updated_at, version";
 const SORT: Sortable = Sortable {
-    keys: &[("name", "name"), ("owner", "owner"), ("created_at", "created_at"), ("updated_at", "updated_at")],
+    keys: &[("name", "LOWER(name)"), ("owner", "LOWER(owner)"), ("created_at", "created_at"), ("updated_at", "updated_at")],
     default: "name",
     tie_break: "id",
 };

@@ -57,7 +57,7 @@ pub struct ProgramFilter {
 
 const COLUMNS: &str = "id, portfolio_id, name, description, owner, created_at, updated_at, version";
 const SORT: Sortable = Sortable {
-    keys: &[("name", "name"), ("owner", "owner"), ("created_at", "created_at"), ("updated_at", "updated_at")],
+    keys: &[("name", "LOWER(name)"), ("owner", "LOWER(owner)"), ("created_at", "created_at"), ("updated_at", "updated_at")],
     default: "name",
     tie_break: "id",
 };

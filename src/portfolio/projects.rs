@@ -187,12 +187,12 @@ const COLUMNS: &str = "id, code, name, description, portfolio_id, program_id, de
 
 const SORT: Sortable = Sortable {
     keys: &[
-        ("name", "name"),
-        ("code", "code"),
+        ("name", "LOWER(name)"),
+        ("code", "LOWER(code)"),
         ("state", "state"),
         ("health", "health"),
         ("risk", "risk"),
-        ("owner", "owner"),
+        ("owner", "LOWER(owner)"),
         ("start_date", "start_date"),
         ("end_date", "end_date"),
         ("created_at", "created_at"),

@@ -1,0 +1,3 @@
+//! IT assets and their lifecycle.
+
+pub mod http;

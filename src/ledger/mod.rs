@@ -1,0 +1,3 @@
+//! The canonical cost ledger that every source writes to.
+
+pub mod http;

@@ -1,0 +1,14 @@
+//! Black-box tests of the HTTP API: a real server, a real database (each test
+//! runs on SQLite and on PostgreSQL), a real HTTP client.
+
+mod support;
+
+mod assets;
+mod auth;
+mod budgets;
+mod demand;
+mod errors;
+mod finance;
+mod ledger;
+mod openapi;
+mod portfolio;
