@@ -122,8 +122,10 @@ struct LocalClaims {
     aud: String,
     sub: String,
     role: Role,
-    iat: u64,
-    nbf: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    iat: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    nbf: Option<u64>,
     exp: u64,
 }
 
@@ -168,8 +170,8 @@ impl Authenticator {
             aud: LOCAL_ISSUER.into(),
             sub: subject.into(),
             role,
-            iat: now,
-            nbf: now,
+            iat: Some(now),
+            nbf: Some(now),
             exp: now + ttl_seconds,
         };
         Ok(jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.local_encoding)?)

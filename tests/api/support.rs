@@ -11,7 +11,7 @@ use itbm::db::{Db, query};
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
 
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
     Sqlite,
     Postgres,
@@ -48,6 +48,7 @@ pub fn postgres_url() -> String {
 }
 
 pub struct TestApp {
+    pub backend: Backend,
     pub addr: SocketAddr,
     pub base: String,
     pub client: reqwest::Client,
@@ -134,6 +135,7 @@ impl TestApp {
         let running = itbm::server::spawn(&config).await.expect("the server starts");
         let addr = running.addr;
         TestApp {
+            backend,
             addr,
             base: format!("http://{addr}"),
             client: reqwest::Client::new(),
@@ -181,6 +183,12 @@ impl TestApp {
 
     pub async fn delete(&self, role: Role, path: &str, if_match: Option<&str>) -> Reply {
         self.send(Some(role), Method::DELETE, path, None, if_match).await
+    }
+
+    /// Sends a request with an arbitrary Authorization header value.
+    pub async fn get_with_authorization(&self, path: &str, authorization: &str) -> Reply {
+        let req = self.client.get(format!("{}{}", self.base, path)).header("authorization", authorization);
+        read(req.send().await.expect("the server answers")).await
     }
 
     /// Sends raw bytes with a content type, for malformed and non-JSON bodies.
