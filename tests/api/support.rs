@@ -3,8 +3,6 @@
 //! PostgreSQL (`ITBM_TEST_POSTGRES_URL`, default `postgres://127.0.0.1:5432/test`),
 //! each PostgreSQL test in a schema of its own that is dropped afterwards.
 
-use std::net::SocketAddr;
-
 use itbm::auth::Role;
 use itbm::config::{CommonArgs, Config, ServeArgs};
 use itbm::db::{Db, query};
@@ -49,12 +47,12 @@ pub fn postgres_url() -> String {
 
 pub struct TestApp {
     pub backend: Backend,
-    pub addr: SocketAddr,
     pub base: String,
     pub client: reqwest::Client,
     pub db: Db,
     pub config: Config,
-    running: Option<itbm::server::Running>,
+    /// Kept alive for as long as the test runs.
+    _running: itbm::server::Running,
     schema: Option<String>,
     _dir: tempfile::TempDir,
 }
@@ -133,15 +131,13 @@ impl TestApp {
         let mut config = Config::resolve(&common, &serve).unwrap();
         adjust(&mut config);
         let running = itbm::server::spawn(&config).await.expect("the server starts");
-        let addr = running.addr;
         TestApp {
             backend,
-            addr,
-            base: format!("http://{addr}"),
+            base: format!("http://{}", running.addr),
             client: reqwest::Client::new(),
             db: running.db.clone(),
             config,
-            running: Some(running),
+            _running: running,
             schema,
             _dir: dir,
         }
@@ -207,11 +203,6 @@ impl TestApp {
         query(format!("SELECT COUNT(*) AS n FROM {table}")).fetch_one(&mut self.db.clone()).await.unwrap().get("n").unwrap()
     }
 
-    pub async fn stop(mut self) {
-        if let Some(running) = self.running.take() {
-            running.stop().await.unwrap();
-        }
-    }
 }
 
 async fn read(response: reqwest::Response) -> Reply {
