@@ -255,7 +255,8 @@ pub async fn get_detail(ex: &mut impl Executor, id: &str) -> Result<ProjectDetai
 }
 
 /// Checks a project's fields and references; all problems at once.
-async fn validate(ex: &mut impl Executor, p: &Project, estimates: &[YearEstimate], links: &[GoalLink]) -> Result<()> {
+/// Demand approval checks the project it is about to create with this too.
+pub async fn validate(ex: &mut impl Executor, p: &Project, estimates: &[YearEstimate], links: &[GoalLink]) -> Result<()> {
     let mut checks = Checks::new();
     checks.text("/code", &p.code, 40);
     checks.text("/name", &p.name, 200);
