@@ -108,6 +108,12 @@ impl Error {
         if rows == 0 { Err(Error::stale()) } else { Ok(()) }
     }
 
+    /// Maps a failed delete: a row other rows still refer to is a 409 saying
+    /// what uses it.
+    pub fn from_delete(err: DbError, in_use: &str) -> Self {
+        if err.is_foreign_key_violation() { Error::conflict(ConflictKind::InUse, in_use) } else { Error::Db(err) }
+    }
+
     /// Maps a failed write to what the client did wrong, when it was the client:
     /// a duplicate key is a 409 naming what is taken; a reference to a missing
     /// row is a 422 at `pointer`.

@@ -22,6 +22,7 @@ pub mod error;
 pub mod finance;
 pub mod http;
 pub mod ledger;
+pub mod lifecycle;
 pub mod listing;
 pub mod patch;
 pub mod portfolio;

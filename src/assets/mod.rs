@@ -76,9 +76,9 @@ crate::text_enum!(AssetState {
     Disposed = "disposed",
 });
 
-impl AssetState {
+impl crate::lifecycle::Lifecycle for AssetState {
     /// The states an asset may move to from this one.
-    pub fn next(self) -> &'static [AssetState] {
+    fn next(self) -> &'static [AssetState] {
         use AssetState::*;
         match self {
             Requested => &[Ordered, Disposed],
@@ -91,6 +91,7 @@ impl AssetState {
         }
     }
 }
+
 
 /// How the depreciation engine spreads an asset's cost over its useful life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -660,14 +661,7 @@ pub async fn transition(db: &Db, who: &Principal, id: &str, if_match: IfMatch, s
     let mut tx = db.begin().await?;
     let before = get(&mut tx, id).await?;
     if_match.check(before.version, false)?;
-    if !before.state.next().contains(&step.to) {
-        let legal: Vec<&str> = before.state.next().iter().map(|s| s.as_str()).collect();
-        let options = if legal.is_empty() { "none: it is final".to_owned() } else { legal.join(", ") };
-        return Err(Error::conflict(
-            ConflictKind::InvalidTransition,
-            format!("an asset cannot move from {} to {}; from {} it may move to {options}", before.state, step.to, before.state),
-        ));
-    }
+    crate::lifecycle::check_step("an asset", before.state, step.to)?;
     let after = Asset { state: step.to, updated_at: Utc::now(), version: before.version + 1, ..before.clone() };
     query("UPDATE assets SET state = $1, updated_at = $2, version = $3 WHERE id = $4 AND version = $5")
         .bind(after.state.as_str())
@@ -690,13 +684,7 @@ pub async fn delete(db: &Db, who: &Principal, id: &str, if_match: IfMatch) -> Re
     let mut tx = db.begin().await?;
     let before = get(&mut tx, id).await?;
     if_match.check(before.version, false)?;
-    query("DELETE FROM assets WHERE id = $1").bind(id).execute(&mut tx).await.map_err(|e| {
-        if e.is_foreign_key_violation() {
-            Error::conflict(ConflictKind::InUse, "ledger lines refer to the asset; retire or dispose of it instead")
-        } else {
-            e.into()
-        }
-    })?;
+    query("DELETE FROM assets WHERE id = $1").bind(id).execute(&mut tx).await.map_err(|e| Error::from_delete(e, "ledger lines refer to the asset; retire or dispose of it instead"))?;
     audit::record(&mut tx, who, Action::Delete, "asset", id, Some(&before), None::<&()>).await?;
     tx.commit().await?;
     Ok(())
@@ -704,6 +692,7 @@ pub async fn delete(db: &Db, who: &Principal, id: &str, if_match: IfMatch) -> Re
 
 #[cfg(test)]
 mod tests {
+    use crate::lifecycle::Lifecycle;
     use super::AssetState::*;
 
     #[test]

@@ -364,14 +364,7 @@ pub async fn transition(db: &Db, who: &Principal, id: &str, if_match: IfMatch, s
     let mut tx = db.begin().await?;
     let before = get(&mut tx, id).await?;
     if_match.check(before.version, false)?;
-    if !before.state.next().contains(&step.to) {
-        let legal: Vec<&str> = before.state.next().iter().map(|s| s.as_str()).collect();
-        let options = if legal.is_empty() { "none: it is final".to_owned() } else { legal.join(", ") };
-        return Err(Error::conflict(
-            ConflictKind::InvalidTransition,
-            format!("a demand cannot move from {} to {}; from {} it may move to {options}", before.state, step.to, before.state),
-        ));
-    }
+    crate::lifecycle::check_step("a demand", before.state, step.to)?;
 
     let now = Utc::now();
     let mut after = Demand { state: step.to, updated_at: now, version: before.version + 1, ..before.clone() };

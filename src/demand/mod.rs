@@ -31,11 +31,11 @@ crate::text_enum!(DemandState {
     Deferred = "deferred",
 });
 
-impl DemandState {
+impl crate::lifecycle::Lifecycle for DemandState {
     /// The states a demand may move to from this one. Approved and rejected are
     /// final: an approved demand lives on as its project, a rejected one as a
     /// record of the decision.
-    pub fn next(self) -> &'static [DemandState] {
+    fn next(self) -> &'static [DemandState] {
         use DemandState::*;
         match self {
             Draft => &[Submitted],
@@ -45,7 +45,9 @@ impl DemandState {
             Approved | Rejected => &[],
         }
     }
+}
 
+impl DemandState {
     /// The requester may still change the business case: before review starts,
     /// so reviewers never judge a moving target.
     pub fn is_editable(self) -> bool {
@@ -60,6 +62,7 @@ impl DemandState {
 
 #[cfg(test)]
 mod tests {
+    use crate::lifecycle::Lifecycle;
     use super::DemandState::*;
 
     #[test]

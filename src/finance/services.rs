@@ -8,7 +8,7 @@ use utoipa::{IntoParams, ToSchema};
 use crate::audit::{self, Action};
 use crate::auth::Principal;
 use crate::db::{Db, Executor, Row, query};
-use crate::error::{ConflictKind, Error, Result};
+use crate::error::{Error, Result};
 use crate::http::extract::IfMatch;
 use crate::listing::{Page, PageParams, Select, Sortable};
 use crate::patch::{self, new_id};
@@ -204,13 +204,7 @@ pub async fn delete(db: &Db, who: &Principal, id: &str, if_match: IfMatch) -> Re
     let mut tx = db.begin().await?;
     let before = get(&mut tx, id).await?;
     if_match.check(before.version, false)?;
-    query("DELETE FROM services WHERE id = $1").bind(id).execute(&mut tx).await.map_err(|e| {
-        if e.is_foreign_key_violation() {
-            Error::conflict(ConflictKind::InUse, "the service is named by assets or ledger lines")
-        } else {
-            e.into()
-        }
-    })?;
+    query("DELETE FROM services WHERE id = $1").bind(id).execute(&mut tx).await.map_err(|e| Error::from_delete(e, "the service is named by assets or ledger lines"))?;
     audit::record(&mut tx, who, Action::Delete, "service", id, Some(&before), None::<&()>).await?;
     tx.commit().await?;
     Ok(())

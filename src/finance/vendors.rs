@@ -7,7 +7,7 @@ use utoipa::{IntoParams, ToSchema};
 use crate::audit::{self, Action};
 use crate::auth::Principal;
 use crate::db::{Db, Executor, Row, query};
-use crate::error::{ConflictKind, Error, Result};
+use crate::error::{Error, Result};
 use crate::http::extract::IfMatch;
 use crate::listing::{Page, PageParams, Select, Sortable};
 use crate::patch::new_id;
@@ -124,13 +124,7 @@ pub async fn delete(db: &Db, who: &Principal, id: &str, if_match: IfMatch) -> Re
     let mut tx = db.begin().await?;
     let before = get(&mut tx, id).await?;
     if_match.check(before.version, false)?;
-    query("DELETE FROM vendors WHERE id = $1").bind(id).execute(&mut tx).await.map_err(|e| {
-        if e.is_foreign_key_violation() {
-            Error::conflict(ConflictKind::InUse, "the vendor is named by assets or ledger lines")
-        } else {
-            e.into()
-        }
-    })?;
+    query("DELETE FROM vendors WHERE id = $1").bind(id).execute(&mut tx).await.map_err(|e| Error::from_delete(e, "the vendor is named by assets or ledger lines"))?;
     audit::record(&mut tx, who, Action::Delete, "vendor", id, Some(&before), None::<&()>).await?;
     tx.commit().await?;
     Ok(())

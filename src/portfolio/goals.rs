@@ -9,7 +9,7 @@ use utoipa::ToSchema;
 use crate::audit::{self, Action};
 use crate::auth::Principal;
 use crate::db::{Db, Executor, Row, Tx, query};
-use crate::error::{ConflictKind, Error, Result};
+use crate::error::{Error, Result};
 use crate::listing::{Page, PageParams, Select, Sortable};
 use crate::patch::{self, new_id};
 use crate::refs::{self, Ref};
@@ -130,13 +130,7 @@ pub async fn update(db: &Db, who: &Principal, id: &str, if_match: crate::http::e
 pub async fn delete(db: &Db, who: &Principal, id: &str) -> Result<()> {
     let mut tx = db.begin().await?;
     let before = get(&mut tx, id).await?;
-    query("DELETE FROM strategic_goals WHERE id = $1").bind(id).execute(&mut tx).await.map_err(|e| {
-        if e.is_foreign_key_violation() {
-            Error::conflict(ConflictKind::InUse, "projects are still linked to this goal")
-        } else {
-            e.into()
-        }
-    })?;
+    query("DELETE FROM strategic_goals WHERE id = $1").bind(id).execute(&mut tx).await.map_err(|e| Error::from_delete(e, "projects are still linked to this goal"))?;
     audit::record(&mut tx, who, Action::Delete, "goal", id, Some(&before), None::<&()>).await?;
     tx.commit().await?;
     Ok(())

@@ -7,7 +7,7 @@ use utoipa::{IntoParams, ToSchema};
 use crate::audit::{self, Action};
 use crate::auth::Principal;
 use crate::db::{Db, Executor, Row, query};
-use crate::error::{ConflictKind, Error, Result};
+use crate::error::{Error, Result};
 use crate::http::extract::IfMatch;
 use crate::listing::{Page, PageParams, Select, Sortable};
 use crate::patch::{self, new_id};
@@ -165,13 +165,7 @@ pub async fn delete(db: &Db, who: &Principal, id: &str, if_match: IfMatch) -> Re
     let mut tx = db.begin().await?;
     let before = get(&mut tx, id).await?;
     if_match.check(before.version, false)?;
-    query("DELETE FROM programs WHERE id = $1").bind(id).execute(&mut tx).await.map_err(|e| {
-        if e.is_foreign_key_violation() {
-            Error::conflict(ConflictKind::InUse, "the program still has projects")
-        } else {
-            e.into()
-        }
-    })?;
+    query("DELETE FROM programs WHERE id = $1").bind(id).execute(&mut tx).await.map_err(|e| Error::from_delete(e, "the program still has projects"))?;
     audit::record(&mut tx, who, Action::Delete, "program", id, Some(&before), None::<&()>).await?;
     tx.commit().await?;
     Ok(())

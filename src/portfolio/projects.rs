@@ -12,7 +12,7 @@ use super::goals::{self, GoalLink};
 use crate::audit::{self, Action};
 use crate::auth::Principal;
 use crate::db::{Db, Executor, Row, Tx, query};
-use crate::error::{ConflictKind, Error, Result};
+use crate::error::{Error, Result};
 use crate::http::extract::IfMatch;
 use crate::listing::{Page, PageParams, Select, Sortable};
 use crate::patch::{self, new_id};
@@ -42,10 +42,10 @@ crate::text_enum!(ProjectState {
     Cancelled = "cancelled",
 });
 
-impl ProjectState {
+impl crate::lifecycle::Lifecycle for ProjectState {
     /// The states a project may move to from this one. Completed and cancelled
     /// are final.
-    pub fn next(self) -> &'static [ProjectState] {
+    fn next(self) -> &'static [ProjectState] {
         use ProjectState::*;
         match self {
             Proposed => &[Approved, Cancelled],
@@ -56,6 +56,7 @@ impl ProjectState {
         }
     }
 }
+
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -435,14 +436,7 @@ pub async fn transition(db: &Db, who: &Principal, id: &str, if_match: IfMatch, s
     let mut tx = db.begin().await?;
     let before = get(&mut tx, id).await?;
     if_match.check(before.version, false)?;
-    if !before.state.next().contains(&step.to) {
-        let legal: Vec<&str> = before.state.next().iter().map(|s| s.as_str()).collect();
-        let options = if legal.is_empty() { "none: it is final".to_owned() } else { legal.join(", ") };
-        return Err(Error::conflict(
-            ConflictKind::InvalidTransition,
-            format!("a project cannot move from {} to {}; from {} it may move to {options}", before.state, step.to, before.state),
-        ));
-    }
+    crate::lifecycle::check_step("a project", before.state, step.to)?;
     let after = Project { state: step.to, updated_at: Utc::now(), version: before.version + 1, ..before.clone() };
     query("UPDATE projects SET state = $1, updated_at = $2, version = $3 WHERE id = $4 AND version = $5")
         .bind(after.state.as_str())
@@ -464,13 +458,7 @@ pub async fn delete(db: &Db, who: &Principal, id: &str, if_match: IfMatch) -> Re
     let mut tx = db.begin().await?;
     let before = get_detail(&mut tx, id).await?;
     if_match.check(before.project.version, false)?;
-    query("DELETE FROM projects WHERE id = $1").bind(id).execute(&mut tx).await.map_err(|e| {
-        if e.is_foreign_key_violation() {
-            Error::conflict(ConflictKind::InUse, "the project has budget lines, ledger lines or other records; cancel it instead")
-        } else {
-            e.into()
-        }
-    })?;
+    query("DELETE FROM projects WHERE id = $1").bind(id).execute(&mut tx).await.map_err(|e| Error::from_delete(e, "the project has budget lines, ledger lines or other records; cancel it instead"))?;
     audit::record(&mut tx, who, Action::Delete, "project", id, Some(&before), None::<&()>).await?;
     tx.commit().await?;
     Ok(())
@@ -484,6 +472,7 @@ pub fn generate_code() -> String {
 
 #[cfg(test)]
 mod tests {
+    use crate::lifecycle::Lifecycle;
     use super::ProjectState::*;
 
     #[test]

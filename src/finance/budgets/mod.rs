@@ -46,10 +46,10 @@ pub enum BudgetState {
 
 crate::text_enum!(BudgetState { Draft = "draft", Submitted = "submitted", Approved = "approved", Locked = "locked" });
 
-impl BudgetState {
+impl crate::lifecycle::Lifecycle for BudgetState {
     /// The states a version may move to from this one. Submitted may go back
     /// to draft (returned for rework); locked is final.
-    pub fn next(self) -> &'static [BudgetState] {
+    fn next(self) -> &'static [BudgetState] {
         use BudgetState::*;
         match self {
             Draft => &[Submitted],
@@ -58,7 +58,9 @@ impl BudgetState {
             Locked => &[],
         }
     }
+}
 
+impl BudgetState {
     /// Whether the version's lines and details may change.
     pub fn is_editable(self) -> bool {
         self == BudgetState::Draft
@@ -383,14 +385,7 @@ pub async fn transition(db: &Db, who: &Principal, id: &str, if_match: IfMatch, s
     let mut tx = db.begin().await?;
     let before = get(&mut tx, id).await?;
     if_match.check(before.version, false)?;
-    if !before.state.next().contains(&step.to) {
-        let legal: Vec<&str> = before.state.next().iter().map(|s| s.as_str()).collect();
-        let options = if legal.is_empty() { "none: it is final".to_owned() } else { legal.join(", ") };
-        return Err(Error::conflict(
-            ConflictKind::InvalidTransition,
-            format!("a budget version cannot move from {} to {}; from {} it may move to {options}", before.state, step.to, before.state),
-        ));
-    }
+    crate::lifecycle::check_step("a budget version", before.state, step.to)?;
     let now = Utc::now();
     let (approved_by, approved_at) = if step.to == BudgetState::Approved {
         (Some(who.subject.clone()), Some(now))
@@ -465,6 +460,7 @@ pub async fn delete(db: &Db, who: &Principal, id: &str, if_match: IfMatch) -> Re
 
 #[cfg(test)]
 mod tests {
+    use crate::lifecycle::Lifecycle;
     use super::BudgetState::*;
 
     #[test]
