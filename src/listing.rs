@@ -106,21 +106,28 @@ impl Select {
         let order = order_by(params.sort.as_deref(), sortable)?;
         let where_clause = self.where_clause();
 
-        let mut count = query(format!("SELECT COUNT(*) AS n FROM {}{}", self.from, where_clause));
-        for arg in &self.args {
-            count = count.bind(arg.clone());
-        }
-        let total: i64 = count.fetch_one(ex).await?.get("n")?;
-
+        // One round trip: the window count rides along with the page's rows.
         let offset = (i64::from(page) - 1) * i64::from(per_page);
         let mut items = query(format!(
-            "SELECT {} FROM {}{} ORDER BY {} LIMIT {} OFFSET {}",
+            "SELECT {}, COUNT(*) OVER () AS total_count FROM {}{} ORDER BY {} LIMIT {} OFFSET {}",
             self.columns, self.from, where_clause, order, per_page, offset
         ));
-        for arg in self.args {
-            items = items.bind(arg);
+        for arg in &self.args {
+            items = items.bind(arg.clone());
         }
         let rows = items.fetch_all(ex).await?;
+        let total: i64 = match rows.first() {
+            Some(row) => row.get("total_count")?,
+            // A page past the end has no row to carry the count.
+            None if page > 1 => {
+                let mut count = query(format!("SELECT COUNT(*) AS n FROM {}{}", self.from, where_clause));
+                for arg in self.args {
+                    count = count.bind(arg);
+                }
+                count.fetch_one(ex).await?.get("n")?
+            }
+            None => 0,
+        };
         let items = rows.iter().map(map).collect::<Result<Vec<T>>>()?;
         Ok(Page { items, page, per_page, total })
     }

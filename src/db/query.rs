@@ -9,7 +9,7 @@ use sqlx::postgres::PgRow;
 use sqlx::sqlite::SqliteRow;
 use sqlx::{AssertSqlSafe, Postgres, Row as _, Sqlite};
 
-use super::{Db, DbError, Tx, parse_decimal};
+use super::{Db, DbError, Pool, Tx, TxConn, parse_decimal};
 
 /// One bound argument. Each variant is nullable and keeps its SQL type when null.
 #[derive(Debug, Clone)]
@@ -135,32 +135,35 @@ pub trait Executor: Send {
 
 impl Executor for Db {
     async fn fetch_all(&mut self, q: Query) -> Result<Vec<Row>, DbError> {
-        Ok(match self {
-            Db::Sqlite(pool) => q.for_sqlite().fetch_all(&*pool).await?.into_iter().map(Row::Sqlite).collect(),
-            Db::Postgres(pool) => q.for_postgres().fetch_all(&*pool).await?.into_iter().map(Row::Postgres).collect(),
+        Ok(match &self.pool {
+            Pool::Sqlite(pool) => q.for_sqlite().fetch_all(pool).await?.into_iter().map(Row::Sqlite).collect(),
+            Pool::Postgres(pool) => q.for_postgres().fetch_all(pool).await?.into_iter().map(Row::Postgres).collect(),
         })
     }
 
     async fn execute(&mut self, q: Query) -> Result<u64, DbError> {
-        Ok(match self {
-            Db::Sqlite(pool) => q.for_sqlite().execute(&*pool).await?.rows_affected(),
-            Db::Postgres(pool) => q.for_postgres().execute(&*pool).await?.rows_affected(),
-        })
+        // A statement outside a transaction commits on its own.
+        let rows = match &self.pool {
+            Pool::Sqlite(pool) => q.for_sqlite().execute(pool).await?.rows_affected(),
+            Pool::Postgres(pool) => q.for_postgres().execute(pool).await?.rows_affected(),
+        };
+        Db::note_write(&self.writes);
+        Ok(rows)
     }
 }
 
 impl Executor for Tx {
     async fn fetch_all(&mut self, q: Query) -> Result<Vec<Row>, DbError> {
-        Ok(match self {
-            Tx::Sqlite(tx) => q.for_sqlite().fetch_all(&mut **tx).await?.into_iter().map(Row::Sqlite).collect(),
-            Tx::Postgres(tx) => q.for_postgres().fetch_all(&mut **tx).await?.into_iter().map(Row::Postgres).collect(),
+        Ok(match &mut self.conn {
+            TxConn::Sqlite(tx) => q.for_sqlite().fetch_all(&mut **tx).await?.into_iter().map(Row::Sqlite).collect(),
+            TxConn::Postgres(tx) => q.for_postgres().fetch_all(&mut **tx).await?.into_iter().map(Row::Postgres).collect(),
         })
     }
 
     async fn execute(&mut self, q: Query) -> Result<u64, DbError> {
-        Ok(match self {
-            Tx::Sqlite(tx) => q.for_sqlite().execute(&mut **tx).await?.rows_affected(),
-            Tx::Postgres(tx) => q.for_postgres().execute(&mut **tx).await?.rows_affected(),
+        Ok(match &mut self.conn {
+            TxConn::Sqlite(tx) => q.for_sqlite().execute(&mut **tx).await?.rows_affected(),
+            TxConn::Postgres(tx) => q.for_postgres().execute(&mut **tx).await?.rows_affected(),
         })
     }
 }

@@ -2,7 +2,7 @@
 //! some 60,000 rows, and one statement per row would take a minute on PostgreSQL
 //! instead of a few seconds.
 
-use crate::db::{DbError, Tx, Value, query};
+use crate::db::{Backend, DbError, Tx, Value, query};
 
 /// SQLite refuses a statement with more bound parameters than this.
 const MAX_PARAMETERS: usize = 32_766;
@@ -53,9 +53,9 @@ impl Table {
     /// Inserts every queued row, up to [`ROWS_PER_STATEMENT`] at a time, and returns how many.
     pub async fn write(self, tx: &mut Tx) -> Result<usize, DbError> {
         let width = self.columns.len();
-        let parameters = match tx {
-            Tx::Sqlite(_) => SQLITE_PARAMETERS,
-            Tx::Postgres(_) => MAX_PARAMETERS,
+        let parameters = match tx.backend() {
+            Backend::Sqlite => SQLITE_PARAMETERS,
+            Backend::Postgres => MAX_PARAMETERS,
         };
         let rows_per_statement = ROWS_PER_STATEMENT.min(parameters / width).max(1);
         let total = self.len();

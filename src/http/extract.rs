@@ -20,6 +20,11 @@ impl FromRequestParts<AppState> for Caller {
     type Rejection = Error;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Error> {
+        let request_id = parts.headers.get("x-request-id").and_then(|v| v.to_str().ok()).map(str::to_owned);
+        // The read cache verified this request's token already.
+        if let Some(principal) = parts.extensions.remove::<Principal>() {
+            return Ok(Caller(Principal { request_id, ..principal }));
+        }
         let value = parts
             .headers
             .get(header::AUTHORIZATION)
@@ -31,10 +36,8 @@ impl FromRequestParts<AppState> for Caller {
             .map(str::trim)
             .filter(|t| !t.is_empty())
             .ok_or_else(|| Error::Unauthorized("the Authorization header must be \"Bearer <token>\"".into()))?;
-        let mut principal = state.auth.verify(token).await?;
-        principal.request_id =
-            parts.headers.get("x-request-id").and_then(|v| v.to_str().ok()).map(str::to_owned);
-        Ok(Caller(principal))
+        let principal = state.auth.verify(token).await?;
+        Ok(Caller(Principal { request_id, ..principal }))
     }
 }
 

@@ -2,6 +2,7 @@
 //! operational endpoints. Each domain module contributes its own routes; this
 //! module only assembles them.
 
+pub mod cache;
 pub mod extract;
 pub mod problem;
 
@@ -33,6 +34,14 @@ pub const MAX_JSON_BODY: usize = 1024 * 1024;
 pub struct AppState {
     pub db: Db,
     pub auth: Arc<Authenticator>,
+    pub cache: Arc<cache::ReadCache>,
+}
+
+impl AppState {
+    pub fn new(db: Db, auth: Arc<Authenticator>) -> Self {
+        let cache = Arc::new(cache::ReadCache::for_backend(db.backend()));
+        AppState { db, auth, cache }
+    }
 }
 
 #[derive(OpenApi)]
@@ -90,6 +99,8 @@ pub fn openapi_json() -> String {
 pub fn router(state: AppState) -> Router {
     let (api_router, doc) = api().split_for_parts();
     let request_id = HeaderName::from_static("x-request-id");
+
+    let api_router = api_router.layer(axum::middleware::from_fn_with_state(state.clone(), cache::serve_cached));
 
     Router::new()
         .merge(api_router)

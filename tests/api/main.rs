@@ -6,6 +6,7 @@ mod support;
 mod assets;
 mod auth;
 mod budgets;
+mod cache;
 mod demand;
 mod errors;
 mod finance;
