@@ -8,6 +8,7 @@ mod auth;
 mod budgets;
 mod demand;
 mod errors;
+mod evaluate;
 mod finance;
 mod ledger;
 mod openapi;

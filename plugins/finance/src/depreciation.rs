@@ -141,7 +141,7 @@ fn check_declining_balance(cost: Decimal, salvage: Decimal, life: Decimal, facto
 /// depreciation in the first period), and its complement: the share of the
 /// book value each period keeps.
 fn kept_per_period(life: Decimal, factor: Decimal) -> Result<Decimal> {
-    Ok(sub(ONE, div(factor, life)?.min(ONE))?)
+    sub(ONE, div(factor, life)?.min(ONE))
 }
 
 /// Declining-balance depreciation of one period from the book values before

@@ -39,7 +39,7 @@ impl Cases {
     }
 
     fn timing(&mut self) -> PaymentTiming {
-        if self.next() % 2 == 0 { End } else { Beginning }
+        if self.next().is_multiple_of(2) { End } else { Beginning }
     }
 }
 
@@ -222,5 +222,32 @@ fn a_fixed_declining_balance_schedule_never_depreciates_more_than_the_cost() {
             .map(|p| db(cost, salvage, Decimal::from(life), Decimal::from(p), month).unwrap())
             .sum();
         assert!(total <= cost && total > Decimal::ZERO, "DB schedule of {cost} sums to {total}");
+    }
+}
+
+#[test]
+fn no_function_panics_whatever_its_arguments() {
+    let mut cases = Cases(11);
+    let special = ["0", "1", "-1", "-2", "0.5", "-0.9999999999", "1000000000000000", "-79228162514264337593543950335", "79228162514264337593543950335", "0.0000000000000000000000000001", "12", "1e10"];
+    let pick = |cases: &mut Cases| -> Decimal {
+        if cases.next().is_multiple_of(2) {
+            d(special[cases.int(0, special.len() as i64 - 1) as usize])
+        } else {
+            cases.decimal("-1000", "1000", 3)
+        }
+    };
+    let start = NaiveDate::from_ymd_opt(2026, 1, 1).unwrap();
+    for _ in 0..300 {
+        let [a, b, c, e, f] = [pick(&mut cases), pick(&mut cases), pick(&mut cases), pick(&mut cases), pick(&mut cases)];
+        let timing = cases.timing();
+        let flows: Vec<Decimal> = (0..cases.int(0, 6)).map(|_| pick(&mut cases)).collect();
+        let dates: Vec<NaiveDate> = (0..flows.len() as u64).map(|i| start + chrono::Days::new(i * 90)).collect();
+        let _ = (fv(a, b, c, e, timing), pv(a, b, c, e, timing), pmt(a, b, c, e, timing), nper(a, b, c, e, timing));
+        let _ = (ipmt(a, b, c, e, f, timing), ppmt(a, b, c, e, f, timing), rate(a, b, c, e, timing, Some(f)));
+        let _ = (npv(a, &flows), npv_undiscounted_first(a, &flows), xnpv(a, &flows, &dates));
+        let _ = (irr(&flows, Some(a)), xirr(&flows, &dates, Some(a)), mirr(&flows, a, b));
+        let _ = (sln(a, b, c), syd(a, b, c, e), db(a, b, c, e, f), ddb(a, b, c, e, f));
+        let _ = (vdb(a, b, c, e, f, Decimal::TWO, false), vdb(a, b, c, e, f, Decimal::TWO, true));
+        let _ = (payback(&flows), discounted_payback(a, &flows), roi(&flows), eac(a, &flows), eac_from_npv(a, b, c));
     }
 }
