@@ -42,6 +42,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(list_services, create_service))
         .routes(routes!(get_service, update_service, delete_service))
         .merge(super::budgets::http::routes())
+        .merge(super::evaluate::routes())
 }
 
 // ---- settings and the fiscal calendar ----

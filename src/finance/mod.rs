@@ -7,6 +7,7 @@ pub mod calendar;
 pub mod cost_centers;
 pub mod cost_types;
 pub mod currencies;
+pub mod evaluate;
 pub mod http;
 pub mod rates;
 pub mod services;

@@ -9,6 +9,7 @@ mod budgets;
 mod cache;
 mod demand;
 mod errors;
+mod evaluate;
 mod finance;
 mod ledger;
 mod openapi;
