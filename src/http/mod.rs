@@ -4,6 +4,7 @@
 
 pub mod extract;
 pub mod problem;
+pub mod ui;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -33,6 +34,8 @@ pub const MAX_JSON_BODY: usize = 1024 * 1024;
 pub struct AppState {
     pub db: Db,
     pub auth: Arc<Authenticator>,
+    /// Started with `--demo`: the UI's demo sign-in endpoint exists.
+    pub demo: bool,
 }
 
 #[derive(OpenApi)]
@@ -96,7 +99,7 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .merge(SwaggerUi::new("/docs").url("/openapi.json", doc))
-        .fallback(|| async { Problem::new(StatusCode::NOT_FOUND, "not-found", "no such route") })
+        .merge(ui::routes(state.demo))
         .method_not_allowed_fallback(|| async {
             Problem::new(StatusCode::METHOD_NOT_ALLOWED, "method-not-allowed", "this route does not allow that method")
         })

@@ -1,0 +1,65 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { baseUrl, call, openBrowser, screenshot, type Browser } from './support';
+
+describe('signing in', () => {
+  let browser: Browser;
+  beforeEach(async () => {
+    browser = await openBrowser();
+  });
+  afterEach(async () => {
+    await browser.close();
+  });
+
+  it('a visitor is sent to sign-in, picks a demo user and lands on the dashboard', async () => {
+    const { page } = browser;
+    await page.goto(`${baseUrl}/projects`);
+    await page.getByRole('heading', { name: 'Sign in to itbm' }).waitFor();
+    expect(new URL(page.url()).pathname).toBe('/sign-in');
+    await page.getByRole('heading', { name: 'Demo users' }).waitFor();
+    await screenshot(page, 'sign-in');
+
+    await page.getByRole('button', { name: /^Portfolio manager/ }).click();
+    // Back where the visitor wanted to go, signed in.
+    await page.getByRole('heading', { name: 'Projects' }).waitFor();
+    expect(await page.locator('.who').textContent()).toContain('demo-portfolio-manager · Portfolio manager');
+    expect(await page.evaluate(() => sessionStorage.getItem('itbm.token'))).toMatch(/^ey/);
+
+    await page.getByRole('link', { name: 'Dashboard' }).click();
+    await page.getByRole('heading', { name: 'Portfolio dashboard' }).waitFor();
+    await page.getByRole('heading', { name: /Budget and actual, FY\d{4}/ }).waitFor();
+    await screenshot(page, 'dashboard');
+  });
+
+  it('a pasted token signs in, and one the server refuses is explained', async () => {
+    const { page } = browser;
+    await page.goto(`${baseUrl}/sign-in`);
+    const field = page.getByLabel('Bearer token');
+    await field.fill('eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJtYWxsb3J5In0.forged');
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+    const alert = page.getByRole('alert');
+    await alert.waitFor();
+    expect(await alert.textContent()).toContain('Sign-in failed');
+    await screenshot(page, 'sign-in-refused');
+
+    const r = await fetch(`${baseUrl}/api/v1/demo/tokens`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ role: 'viewer' }),
+    });
+    await field.fill((await r.json()).token);
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+    await page.getByRole('heading', { name: 'Portfolio dashboard' }).waitFor();
+    expect(await page.locator('.who').textContent()).toContain('Viewer');
+  });
+
+  it('the server answers client routes with the UI and unknown API paths with problem+json', async () => {
+    const page = await fetch(`${baseUrl}/budgets/some-version`);
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-type')).toContain('text/html');
+    const api = await fetch(`${baseUrl}/api/v1/nothing-here`);
+    expect(api.status).toBe(404);
+    expect(api.headers.get('content-type')).toBe('application/problem+json');
+    // The API still needs a token.
+    await expect(call('viewer', 'GET', '/projects')).resolves.toBeTruthy();
+  });
+});
