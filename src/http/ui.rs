@@ -50,7 +50,7 @@ async fn serve(method: Method, uri: Uri, headers: HeaderMap) -> Response {
         return not_found();
     }
     let name = path.trim_start_matches('/');
-    if let Some(file) = Dist::get(name).filter(|_| !name.is_empty()) {
+    if let Some(file) = Dist::get(name) {
         return file_response(name, file, &headers);
     }
     let last_segment = name.rsplit('/').next().unwrap_or_default();

@@ -109,3 +109,20 @@ async fn a_demo_token_request_is_validated_like_any_body() {
         .await
         .expect_problem(422, None);
 }
+
+#[tokio::test]
+async fn no_path_leads_out_of_the_build_folder() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let app = server(false).await;
+    let addr = app.base.trim_start_matches("http://").to_owned();
+    // Sent raw: an HTTP client would normalise the dots away.
+    for path in ["/../Cargo.toml", "/assets/../../Cargo.toml", "/assets/..%2f..%2fCargo.toml", "/..%2fsrc%2fmain.rs"] {
+        let mut stream = tokio::net::TcpStream::connect(&addr).await.unwrap();
+        let request = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
+        stream.write_all(request.as_bytes()).await.unwrap();
+        let mut answer = String::new();
+        stream.read_to_string(&mut answer).await.unwrap();
+        assert!(answer.starts_with("HTTP/1.1 404"), "{path}: {}", answer.lines().next().unwrap_or(""));
+        assert!(!answer.contains("[package]") && !answer.contains("fn main"), "{path} leaked a source file");
+    }
+}

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { baseUrl, call, openBrowser, screenshot, type Browser } from './support';
+import { baseUrl, openBrowser, screenshot, signIn, type Browser } from './support';
 
 describe('signing in', () => {
   let browser: Browser;
@@ -52,14 +52,19 @@ describe('signing in', () => {
     expect(await page.locator('.who').textContent()).toContain('Viewer');
   });
 
-  it('the server answers client routes with the UI and unknown API paths with problem+json', async () => {
-    const page = await fetch(`${baseUrl}/budgets/some-version`);
-    expect(page.status).toBe(200);
-    expect(page.headers.get('content-type')).toContain('text/html');
+  it('a reload on any client route shows the UI, and unknown API paths stay problem+json', async () => {
+    const html = await fetch(`${baseUrl}/projects/some-project`);
+    expect(html.status).toBe(200);
+    expect(html.headers.get('content-type')).toContain('text/html');
     const api = await fetch(`${baseUrl}/api/v1/nothing-here`);
     expect(api.status).toBe(404);
     expect(api.headers.get('content-type')).toBe('application/problem+json');
-    // The API still needs a token.
-    await expect(call('viewer', 'GET', '/projects')).resolves.toBeTruthy();
+
+    const { page } = browser;
+    await signIn(page, 'viewer', '/projects/no-such-project');
+    expect(await page.getByRole('alert').textContent()).toMatch(/Not found:.*no-such-project/);
+    await page.goto(`${baseUrl}/no-such-page`);
+    await page.getByRole('heading', { name: 'Page not found' }).waitFor();
+    await screenshot(page, 'not-found');
   });
 });

@@ -1,4 +1,4 @@
-import { useState } from 'react';
+import { useEffect, useState } from 'react';
 import { api, etag, unwrap, type Schemas } from '../api/client';
 import { allBudgetLines, allBudgetVersions, allCostCenters, allCostTypes, preferredVersion } from '../api/lists';
 import { useAction, useLoad } from '../hooks';
@@ -26,10 +26,12 @@ const BUDGET_ACTIONS: Record<BudgetState, { to: BudgetState; verb: string }[]> =
 export function Budgets({ versionId }: { versionId?: string }) {
   const versions = useLoad(() => allBudgetVersions(), []);
   const period = useLoad(() => unwrap(api.GET('/api/v1/fiscal-periods/current')), []);
-  if (!versionId && versions.data && period.data) {
+  // Without a version in the URL, open this year's most final plan.
+  useEffect(() => {
+    if (versionId || !versions.data || !period.data) return;
     const pick = preferredVersion(versions.data.filter((v) => v.fiscal_year === period.data!.fiscal_year)) ?? versions.data[0];
-    if (pick) queueMicrotask(() => navigate(`/budgets/${pick.id}`, { replace: true }));
-  }
+    if (pick) navigate(`/budgets/${pick.id}`, { replace: true });
+  }, [versionId, versions.data, period.data]);
   return (
     <section>
       <div className="page-head">

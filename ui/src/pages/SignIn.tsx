@@ -93,7 +93,7 @@ export function SignIn() {
       {demoRoles && (
         <section aria-labelledby="demo-heading" className="card">
           <h2 id="demo-heading">Demo users</h2>
-          <p>This server runs with demo data. Sign in as:</p>
+          <p>This server runs in demo mode (<code>--demo</code>). Sign in as:</p>
           <div className="demo-roles">
             {demoRoles.map((role) => (
               <button key={role} type="button" className="primary" onClick={() => demo(role)} disabled={busy !== null}>
