@@ -39,6 +39,8 @@ describe('signing in', () => {
     const alert = page.getByRole('alert');
     await alert.waitFor();
     expect(await alert.textContent()).toContain('Sign-in failed');
+    // A refused new token is not an expired session.
+    expect(await page.getByText('no longer accepts your token').count()).toBe(0);
     await screenshot(page, 'sign-in-refused');
 
     const r = await fetch(`${baseUrl}/api/v1/demo/tokens`, {

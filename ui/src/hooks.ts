@@ -31,7 +31,6 @@ export function useLoad<T>(load: () => Promise<T>, deps: DependencyList): Loaded
         setLoading(false);
       },
     );
-    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [...deps, tick]);
   const reload = useCallback(() => setTick((t) => t + 1), []);
   return { data, problem, loading, reload };

@@ -27,6 +27,13 @@ describe('the session', () => {
     expect(session.wasExpired()).toBe(true);
   });
 
+  it('does not call a token refused at sign-in an expired session', () => {
+    session.signIn(token({ sub: 'eve', role: 'viewer' }));
+    session.expire();
+    session.signOut();
+    expect(session.wasExpired()).toBe(false);
+  });
+
   it('lets each role change what the server lets it change', () => {
     const user = (role: string) => decodeToken(token({ sub: 'x', role }));
     expect(may(user('portfolio_manager'), 'portfolio')).toBe(true);

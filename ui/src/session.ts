@@ -48,6 +48,7 @@ export const session = {
   },
   signOut() {
     sessionStorage.removeItem(KEY);
+    expired = false;
     notify();
   },
   /** The server refused the token (401): sign out and say why. */
