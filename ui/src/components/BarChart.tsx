@@ -31,6 +31,14 @@ export function BarChart({
   height?: number;
   format?: (v: number) => string;
 }) {
+  if (groups.every((g) => g.values.every((v) => v === 0))) {
+    return (
+      <figure className="chart">
+        <figcaption>{title}</figcaption>
+        <p className="hint">Nothing to show yet.</p>
+      </figure>
+    );
+  }
   const width = Math.max(320, groups.length * (series.length * 18 + 22) + 60);
   const top = 12;
   const bottom = 28;

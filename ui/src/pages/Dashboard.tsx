@@ -112,7 +112,7 @@ function ProjectSummary({ projects }: { projects: Project[] }) {
             title="Run, grow, transform (number of projects)"
             series={[{ name: 'Projects', color: COLORS.grow }]}
             groups={CATEGORIES.map((c) => ({ label: label(c), values: [count((p) => p.investment_category === c)], color: COLORS[c] }))}
-            format={(v) => String(Math.round(v))}
+            format={(v) => (Number.isInteger(v) ? String(v) : '')}
             height={200}
           />
           <p className="split">

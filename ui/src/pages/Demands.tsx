@@ -55,9 +55,12 @@ export function Demands({ selected }: { selected?: string }) {
     <section>
       <div className="page-head">
         <h1>Demand board</h1>
-        <button type="button" className="primary" onClick={() => setIntake(true)} disabled={!canWrite || intake}>
-          New demand
-        </button>
+        <div className="actions">
+          {!canWrite && <span className="hint">Your role may read demands but not record or review them.</span>}
+          <button type="button" className="primary" onClick={() => setIntake(true)} disabled={!canWrite || intake}>
+            New demand
+          </button>
+        </div>
       </div>
       {intake && portfolios.data && period.data && (
         <DemandForm
