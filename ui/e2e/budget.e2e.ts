@@ -1,14 +1,8 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { call, openBrowser, screenshot, signIn, unique, type Browser } from './support';
+import { describe, expect, it } from 'vitest';
+import { call, screenshot, signIn, unique, useBrowser } from './support';
 
 describe('editing a budget', () => {
-  let browser: Browser;
-  beforeEach(async () => {
-    browser = await openBrowser();
-  });
-  afterEach(async () => {
-    await browser.close();
-  });
+  const browser = useBrowser();
 
   it('saves a cell, and when someone else changed it first says so and reloads it', async () => {
     const { page } = browser;

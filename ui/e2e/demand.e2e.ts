@@ -1,14 +1,8 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { call, openBrowser, screenshot, signIn, unique, type Browser } from './support';
+import { describe, expect, it } from 'vitest';
+import { call, screenshot, signIn, unique, useBrowser } from './support';
 
 describe('a demand becomes a project', () => {
-  let browser: Browser;
-  beforeEach(async () => {
-    browser = await openBrowser();
-  });
-  afterEach(async () => {
-    await browser.close();
-  });
+  const browser = useBrowser();
 
   it('is created with field errors first, then submitted, reviewed, approved, and its project found', async () => {
     const { page } = browser;

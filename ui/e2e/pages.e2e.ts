@@ -1,14 +1,8 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { call, openBrowser, screenshot, signIn, unique, type Browser } from './support';
+import { describe, expect, it } from 'vitest';
+import { call, screenshot, signIn, unique, useBrowser } from './support';
 
 describe('the lists', () => {
-  let browser: Browser;
-  beforeEach(async () => {
-    browser = await openBrowser();
-  });
-  afterEach(async () => {
-    await browser.close();
-  });
+  const browser = useBrowser();
 
   it('assets can be filtered, sorted and paged', async () => {
     const { page } = browser;

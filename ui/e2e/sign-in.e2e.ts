@@ -1,14 +1,8 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { baseUrl, openBrowser, screenshot, signIn, type Browser } from './support';
+import { describe, expect, it } from 'vitest';
+import { baseUrl, screenshot, signIn, useBrowser } from './support';
 
 describe('signing in', () => {
-  let browser: Browser;
-  beforeEach(async () => {
-    browser = await openBrowser();
-  });
-  afterEach(async () => {
-    await browser.close();
-  });
+  const browser = useBrowser();
 
   it('a visitor is sent to sign-in, picks a demo user and lands on the dashboard', async () => {
     const { page } = browser;

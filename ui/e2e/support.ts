@@ -5,7 +5,7 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { inject } from 'vitest';
+import { afterEach, beforeEach, inject } from 'vitest';
 
 export const baseUrl = inject('baseUrl');
 const artifacts = join(dirname(fileURLToPath(import.meta.url)), 'artifacts');
@@ -46,6 +46,23 @@ export async function openBrowser(): Promise<Browser> {
       await context.close();
       rmSync(profile, { recursive: true, force: true });
       if (errors.length) throw new Error(`the page threw: ${errors.join('; ')}`);
+    },
+  };
+}
+
+/** A fresh browser for each test of the calling `describe`; `.page` is the test's page. */
+export function useBrowser(): { readonly page: Page } {
+  let browser: Browser | undefined;
+  beforeEach(async () => {
+    browser = await openBrowser();
+  });
+  afterEach(async () => {
+    await browser?.close();
+    browser = undefined;
+  });
+  return {
+    get page() {
+      return browser!.page;
     },
   };
 }

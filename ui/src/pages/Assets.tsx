@@ -7,7 +7,7 @@ import { DataTable, type Column } from '../components/DataTable';
 import { Pager } from '../components/Pager';
 import { ProblemAlert } from '../components/ProblemAlert';
 import { Badge } from '../components/Badge';
-import { SearchBox, Select } from './Projects';
+import { SearchBox, Select } from '../components/Filters';
 
 type Asset = Schemas['Asset'];
 const PER_PAGE = 25;

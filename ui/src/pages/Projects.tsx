@@ -1,4 +1,3 @@
-import { useEffect, useState } from 'react';
 import { api, unwrap, type Schemas } from '../api/client';
 import { allPortfolios } from '../api/lists';
 import { useLoad } from '../hooks';
@@ -8,6 +7,7 @@ import { DataTable, type Column } from '../components/DataTable';
 import { Pager } from '../components/Pager';
 import { ProblemAlert } from '../components/ProblemAlert';
 import { Badge } from '../components/Badge';
+import { SearchBox, Select } from '../components/Filters';
 
 type Project = Schemas['Project'];
 const PER_PAGE = 25;
@@ -89,38 +89,5 @@ export function Projects() {
       />
       {list.data && <Pager page={page} perPage={PER_PAGE} total={list.data.total} onPage={(p) => setQuery({ page: p })} />}
     </section>
-  );
-}
-
-/** A filter select bound to the query string; changing it returns to page 1. */
-export function Select({ name, label: text, value, options }: { name: string; label: string; value: string; options: [string, string][] }) {
-  return (
-    <label>
-      {text}{' '}
-      <select value={value} onChange={(e) => setQuery({ [name]: e.target.value, page: null })}>
-        <option value="">Any</option>
-        {options.map(([v, t]) => (
-          <option key={v} value={v}>
-            {t}
-          </option>
-        ))}
-      </select>
-    </label>
-  );
-}
-
-/** Free-text search, applied after a short pause in typing. */
-export function SearchBox({ value, placeholder = 'Name or code' }: { value: string; placeholder?: string }) {
-  const [text, setText] = useState(value);
-  useEffect(() => setText(value), [value]);
-  useEffect(() => {
-    if (text === value) return;
-    const timer = setTimeout(() => setQuery({ q: text, page: null }), 300);
-    return () => clearTimeout(timer);
-  }, [text, value]);
-  return (
-    <label>
-      Search <input type="search" value={text} onChange={(e) => setText(e.target.value)} placeholder={placeholder} />
-    </label>
   );
 }
