@@ -41,6 +41,11 @@ describe('editing a budget', () => {
     await page.getByText(/^Saved /).waitFor();
     expect(await cell(infra, 1).getAttribute('aria-label')).toContain('$1,200.5');
     expect((await call('finance', 'GET', `/budget-lines/${line.id}`)).body.amount).toBe('1200.50');
+    // Focus stays on the saved cell; arrow keys move through the grid.
+    await page.keyboard.press('ArrowRight');
+    expect(await page.evaluate(() => document.activeElement?.getAttribute('aria-label'))).toMatch(new RegExp(`^INF-${tag} .*P02: empty`));
+    await page.keyboard.press('ArrowUp');
+    expect(await page.evaluate(() => document.activeElement?.getAttribute('aria-label'))).toMatch(new RegExp(`^APP-${tag} .*P02: \\$250.00`));
 
     // Someone else changes the same cell through the API...
     const current = await call('finance', 'GET', `/budget-lines/${line.id}`);

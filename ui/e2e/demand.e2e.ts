@@ -84,6 +84,11 @@ describe('a demand becomes a project', () => {
     await signIn(page, 'portfolio_manager', `/projects/${project.id}`);
     await page.getByRole('button', { name: 'Approve' }).waitFor();
 
+    // The manager reports the project's health.
+    await page.getByLabel('Health').selectOption('red');
+    await page.locator('.page-head .badge-red').waitFor();
+    expect((await call('viewer', 'GET', `/projects/${project.id}`)).body.health).toBe('red');
+
     // Someone else cancels the project while this page is open.
     await call('portfolio_manager', 'POST', `/projects/${project.id}/transitions`, { to: 'cancelled', reason: 'budget cut' });
     await page.getByRole('button', { name: 'Approve' }).click();

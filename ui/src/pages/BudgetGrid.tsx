@@ -1,4 +1,4 @@
-import { useRef, useState, type KeyboardEvent } from 'react';
+import { useEffect, useRef, useState, type KeyboardEvent } from 'react';
 import { api, etag, unwrap, type Schemas } from '../api/client';
 import { ApiError, problemOf, type Problem } from '../api/problem';
 import { isDecimal, sum } from '../decimal';
@@ -51,6 +51,15 @@ export function BudgetGrid({ versionId, currency, costTypeId, periods, costCente
   const table = useRef<HTMLTableElement>(null);
   /** Escape leaves the cell without saving, whatever blur events follow. */
   const cancelled = useRef(false);
+  /** The cell a keyboard user left with Enter or Escape gets the focus back once it is a button again. */
+  const returnTo = useRef<[number, number] | null>(null);
+
+  useEffect(() => {
+    if (editing !== null || saving !== null || !returnTo.current) return;
+    const [row, col] = returnTo.current;
+    returnTo.current = null;
+    focusCell(row, col);
+  });
 
   const byCell = new Map<CellKey, Line[]>();
   for (const l of lines) {
@@ -244,13 +253,13 @@ export function BudgetGrid({ versionId, currency, costTypeId, periods, costCente
                           onKeyDown={(e) => {
                             if (e.key === 'Enter') {
                               e.preventDefault();
+                              returnTo.current = [row, col];
                               e.currentTarget.blur();
-                              focusCell(row, col);
                             } else if (e.key === 'Escape') {
                               e.preventDefault();
                               cancelled.current = true;
+                              returnTo.current = [row, col];
                               setEditing(null);
-                              setTimeout(() => focusCell(row, col));
                             }
                           }}
                         />

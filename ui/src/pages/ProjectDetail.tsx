@@ -1,5 +1,5 @@
 import { useState } from 'react';
-import { api, unwrap, type Schemas } from '../api/client';
+import { api, etag, unwrap, type Schemas } from '../api/client';
 import { useAction, useLoad } from '../hooks';
 import { sum, toNumber } from '../decimal';
 import { date, label, money } from '../format';
@@ -56,6 +56,16 @@ export function ProjectDetail({ id }: { id: string }) {
     }
   });
 
+  // The health a manager reports; If-Match, so that a report made on an
+  // outdated page is refused (412) rather than overwriting a newer one.
+  const report = useAction(async (health: Schemas['Health'], version: number) => {
+    try {
+      await unwrap(api.PATCH('/api/v1/projects/{id}', { params: { path: { id } }, headers: { 'If-Match': etag(version) }, body: { health } }));
+    } finally {
+      project.reload();
+    }
+  });
+
   if (project.problem && !project.data) return <ProblemAlert problem={project.problem} />;
   if (!project.data) return <Loading what="Loading the project" />;
   const p = project.data;
@@ -83,7 +93,27 @@ export function ProjectDetail({ id }: { id: string }) {
       <div className="grid-2">
         <div className="card">
           <h2>Facts</h2>
+          <ProblemAlert
+            problem={report.problem}
+            title={report.problem?.status === 412 ? 'Someone else changed this project first:' : undefined}
+          />
           <dl className="facts">
+            <dt>
+              <label htmlFor="project-health">Health</label>
+            </dt>
+            <dd>
+              <select
+                id="project-health"
+                value={p.health}
+                disabled={!canWrite || report.busy}
+                onChange={(e) => report.perform(e.target.value as Schemas['Health'], p.version)}
+              >
+                <option value="green">Green</option>
+                <option value="amber">Amber</option>
+                <option value="red">Red</option>
+              </select>
+              {report.busy && <span className="hint"> Saving…</span>}
+            </dd>
             <dt>Owner</dt>
             <dd>{p.owner}</dd>
             <dt>Category</dt>
