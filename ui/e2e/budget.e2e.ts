@@ -66,4 +66,35 @@ describe('editing a budget', () => {
     expect(await cell(infra, 1).getAttribute('aria-label')).toContain('$1,800');
     await screenshot(page, 'budget-reloaded');
   });
+
+  it('a finance user creates a version, fills a cell and copies the version as a reforecast', async () => {
+    const { page } = browser;
+    const tag = unique();
+    await call('finance', 'POST', '/cost-centers', { code: `OPS-${tag}`, name: 'Operations' });
+    const costType = (await call('finance', 'POST', '/cost-types', { code: `SV-${tag}`, name: 'Services', classification: 'opex' })).body;
+
+    await signIn(page, 'finance', '/budgets');
+    await page.getByRole('button', { name: 'New version' }).click();
+    const form = page.getByRole('form', { name: 'New budget version' });
+    await form.getByRole('button', { name: 'Create' }).click();
+    await form.locator('.field-invalid').waitFor();
+    expect(await form.locator('.field', { has: page.getByLabel('Name') }).locator('.field-error').textContent()).toContain('must not be empty');
+    await form.getByLabel('Name').fill(`Plan ${tag}`);
+    await form.getByRole('button', { name: 'Create' }).click();
+    await page.getByRole('heading', { name: new RegExp(`Plan ${tag}`) }).waitFor();
+
+    await page.getByLabel('Cost type').selectOption(costType.id);
+    const cell = page.getByRole('button', { name: new RegExp(`^OPS-${tag} .*P03: empty`) });
+    await cell.click();
+    await page.getByRole('textbox', { name: new RegExp(`Amount for OPS-${tag}`) }).fill('4200');
+    await page.keyboard.press('Enter');
+    await page.getByText(/^Saved /).waitFor();
+
+    await page.getByRole('button', { name: 'Copy…' }).click();
+    await page.getByRole('button', { name: 'Copy', exact: true }).click();
+    await page.getByRole('heading', { name: new RegExp(`Plan ${tag} reforecast`) }).waitFor();
+    await page.getByLabel('Cost type').selectOption(costType.id);
+    await page.getByRole('button', { name: new RegExp(`^OPS-${tag} .*P03: \\$4,200.00`) }).waitFor();
+    await screenshot(page, 'budget-copy');
+  });
 });

@@ -9,6 +9,7 @@ import { Badge } from '../components/Badge';
 import { Loading } from '../components/Loading';
 import { ProblemAlert } from '../components/ProblemAlert';
 import { BudgetGrid } from './BudgetGrid';
+import { VersionForm } from './VersionForm';
 
 type BudgetState = Schemas['BudgetState'];
 
@@ -32,24 +33,46 @@ export function Budgets({ versionId }: { versionId?: string }) {
     const pick = preferredVersion(versions.data.filter((v) => v.fiscal_year === period.data!.fiscal_year)) ?? versions.data[0];
     if (pick) navigate(`/budgets/${pick.id}`, { replace: true });
   }, [versionId, versions.data, period.data]);
+  const [creating, setCreating] = useState(false);
+  const canWrite = may(session.user(), 'finance');
   return (
     <section>
       <div className="page-head">
         <h1>Budgets</h1>
-        <label>
-          Budget version{' '}
-          <select value={versionId ?? ''} onChange={(e) => navigate(`/budgets/${e.target.value}`)} disabled={!versions.data?.length}>
-            {!versionId && <option value="">Choose a version</option>}
-            {versions.data?.map((v) => (
-              <option key={v.id} value={v.id}>
-                FY{v.fiscal_year} · {v.name} ({label(v.kind)}, {label(v.state)})
-              </option>
-            ))}
-          </select>
-        </label>
+        <div className="actions">
+          <label>
+            Budget version{' '}
+            <select value={versionId ?? ''} onChange={(e) => navigate(`/budgets/${e.target.value}`)} disabled={!versions.data?.length}>
+              {!versionId && <option value="">Choose a version</option>}
+              {versions.data?.map((v) => (
+                <option key={v.id} value={v.id}>
+                  FY{v.fiscal_year} · {v.name} ({label(v.kind)}, {label(v.state)})
+                </option>
+              ))}
+            </select>
+          </label>
+          {canWrite && (
+            <button type="button" onClick={() => setCreating(true)} disabled={creating}>
+              New version
+            </button>
+          )}
+        </div>
       </div>
       <ProblemAlert problem={versions.problem} />
-      {versions.data?.length === 0 && <p>There is no budget version yet. A finance user creates one with POST /api/v1/budget-versions.</p>}
+      {creating && period.data && (
+        <VersionForm
+          fiscalYear={period.data.fiscal_year}
+          onCreated={(v) => {
+            setCreating(false);
+            versions.reload();
+            navigate(`/budgets/${v.id}`);
+          }}
+          onCancel={() => setCreating(false)}
+        />
+      )}
+      {versions.data?.length === 0 && !creating && (
+        <p>There is no budget version yet.{canWrite ? ' Create one with “New version”.' : ' A finance user creates them.'}</p>
+      )}
       {versionId && <Version key={versionId} id={versionId} onChange={versions.reload} />}
     </section>
   );
@@ -79,6 +102,7 @@ function Version({ id, onChange }: { id: string; onChange: () => void }) {
       onChange();
     }
   });
+  const [copying, setCopying] = useState(false);
   // Lines the grid saved, per cost type, so that switching back shows them.
   const [saved, setSaved] = useState<Record<string, Schemas['BudgetLine'][]>>({});
 
@@ -114,16 +138,31 @@ function Version({ id, onChange }: { id: string; onChange: () => void }) {
             </div>
           ))}
         </dl>
-        {canWrite && BUDGET_ACTIONS[v.state].length > 0 && (
+        {canWrite && (
           <div className="actions" role="group" aria-label="Version workflow">
             {BUDGET_ACTIONS[v.state].map((a) => (
               <button key={a.to} type="button" disabled={move.busy} onClick={() => move.perform(a.to, v.version)}>
                 {a.verb}
               </button>
             ))}
+            <button type="button" onClick={() => setCopying(true)} disabled={copying}>
+              Copy…
+            </button>
           </div>
         )}
       </div>
+      {copying && (
+        <VersionForm
+          copyOf={v}
+          fiscalYear={v.fiscal_year}
+          onCreated={(copy) => {
+            setCopying(false);
+            onChange();
+            navigate(`/budgets/${copy.id}`);
+          }}
+          onCancel={() => setCopying(false)}
+        />
+      )}
       <ProblemAlert problem={move.problem ?? setup.problem} />
       {s && (
         <div className="card">
