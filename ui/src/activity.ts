@@ -16,5 +16,4 @@ export const activity = {
     listeners.add(listener);
     return () => listeners.delete(listener);
   },
-  current: () => inFlight,
 };

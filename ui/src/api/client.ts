@@ -47,7 +47,7 @@ export async function unwrap<T>(pending: Promise<Result<T>>): Promise<T> {
   }
   const { data, error, response } = result;
   if (response.ok) return data as T;
-  throw new ApiError(toProblem(error, response), response.status, response.headers.get('etag'));
+  throw new ApiError(toProblem(error, response), response.status);
 }
 
 function toProblem(body: unknown, response: Response): Problem {

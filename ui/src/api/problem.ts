@@ -11,12 +11,11 @@ export function isProblem(value: unknown): value is Problem {
   return typeof v.status === 'number' && typeof v.detail === 'string' && typeof v.title === 'string';
 }
 
-/** A refused request: its status and problem, and the current ETag for a 412. */
+/** A refused request: its status and problem. */
 export class ApiError extends Error {
   constructor(
     readonly problem: Problem,
     readonly status: number,
-    readonly etag: string | null = null,
   ) {
     super(problem.detail);
     this.name = 'ApiError';

@@ -2,7 +2,7 @@ import { useEffect, useState, type FormEvent } from 'react';
 import { navigate, useLocation } from '../router';
 import { decodeToken, ROLE_NAMES, session, type Role } from '../session';
 import { api, unwrap } from '../api/client';
-import { problemOf, type Problem } from '../api/problem';
+import { ApiError, isProblem, problemOf, type Problem } from '../api/problem';
 import { ProblemAlert } from '../components/ProblemAlert';
 import { Field } from '../components/Field';
 
@@ -73,7 +73,7 @@ export function SignIn() {
         body: JSON.stringify({ role }),
       });
       const body = await r.json();
-      if (!r.ok) throw Object.assign(new Error(body.detail ?? r.statusText));
+      if (!r.ok) throw new ApiError(isProblem(body) ? body : { type: 'about:blank', title: r.statusText, status: r.status, detail: r.statusText }, r.status);
       await enter(body.token);
     } catch (e) {
       setProblem(problemOf(e));
