@@ -49,7 +49,7 @@ pub async fn spawn(config: &Config) -> anyhow::Result<Running> {
     }
     let listener = TcpListener::bind(config.listen).await?;
     let addr = listener.local_addr()?;
-    let app = router(AppState::new(db.clone(), auth));
+    let app = router(AppState::new(db.clone(), auth, config.demo));
     let (shutdown, stopped) = oneshot::channel::<()>();
     let task = tokio::spawn(async move {
         axum::serve(listener, app)

@@ -5,6 +5,7 @@
 pub mod cache;
 pub mod extract;
 pub mod problem;
+pub mod ui;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -35,12 +36,14 @@ pub struct AppState {
     pub db: Db,
     pub auth: Arc<Authenticator>,
     pub cache: Arc<cache::ReadCache>,
+    /// Started with `--demo`: the UI's demo sign-in endpoint exists.
+    pub demo: bool,
 }
 
 impl AppState {
-    pub fn new(db: Db, auth: Arc<Authenticator>) -> Self {
+    pub fn new(db: Db, auth: Arc<Authenticator>, demo: bool) -> Self {
         let cache = Arc::new(cache::ReadCache::for_backend(db.backend()));
-        AppState { db, auth, cache }
+        AppState { db, auth, cache, demo }
     }
 }
 
@@ -107,7 +110,7 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .merge(SwaggerUi::new("/docs").url("/openapi.json", doc))
-        .fallback(|| async { Problem::new(StatusCode::NOT_FOUND, "not-found", "no such route") })
+        .merge(ui::routes(state.demo))
         .method_not_allowed_fallback(|| async {
             Problem::new(StatusCode::METHOD_NOT_ALLOWED, "method-not-allowed", "this route does not allow that method")
         })
