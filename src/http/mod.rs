@@ -33,6 +33,7 @@ pub const MAX_JSON_BODY: usize = 1024 * 1024;
 pub struct AppState {
     pub db: Db,
     pub auth: Arc<Authenticator>,
+    pub plugins: Arc<crate::plugins::Plugins>,
 }
 
 #[derive(OpenApi)]
@@ -72,7 +73,8 @@ fn api() -> OpenApiRouter<AppState> {
             .merge(crate::finance::http::routes())
             .merge(crate::ledger::http::routes())
             .merge(crate::assets::http::routes())
-            .merge(crate::audit::http::routes()),
+            .merge(crate::audit::http::routes())
+            .merge(crate::plugins::http::routes()),
     )
 }
 

@@ -11,4 +11,5 @@ mod errors;
 mod finance;
 mod ledger;
 mod openapi;
+mod plugins;
 mod portfolio;
