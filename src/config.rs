@@ -49,6 +49,9 @@ pub enum Command {
     },
     /// Print the OpenAPI document.
     Openapi,
+    /// Vendor tools for plugin packages: keys, signing, verification.
+    #[command(subcommand)]
+    Plugin(crate::plugins::cli::PluginCommand),
 }
 
 #[derive(Debug, Args, Default)]
@@ -74,6 +77,9 @@ pub struct ServeArgs {
     /// Claim holding the itbm role in identity-provider tokens (default `role`).
     #[arg(long, env = "ITBM_JWT_ROLE_CLAIM")]
     pub jwt_role_claim: Option<String>,
+    /// Plugin development: also install unsigned plugin packages. Never in production.
+    #[arg(long, env = "ITBM_PLUGIN_DEV")]
+    pub plugin_dev: bool,
 }
 
 /// The settings file: every key optional.
@@ -99,6 +105,8 @@ pub struct Config {
     pub listen: SocketAddr,
     pub demo: bool,
     pub provider: Option<ProviderSettings>,
+    /// Unsigned plugin packages may be installed.
+    pub plugin_dev: bool,
 }
 
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
@@ -140,6 +148,7 @@ impl Config {
             listen: serve.listen.or(file.listen).unwrap_or_else(|| DEFAULT_LISTEN.parse().expect("valid default")),
             demo: serve.demo || file.demo.unwrap_or(false),
             provider,
+            plugin_dev: serve.plugin_dev,
         })
     }
 

@@ -5,7 +5,8 @@
 //! - [`portfolio`]: portfolios, programs, projects, strategic goals;
 //! - [`finance`]: currencies, rates, fiscal calendar, cost centers and types,
 //!   the TBM taxonomy, budgets;
-//! - [`audit`]: the append-only change log.
+//! - [`audit`]: the append-only change log;
+//! - [`plugins`]: sandboxed WebAssembly plugins (connectors, ROI models, integrations).
 //!
 //! Cross-cutting pieces: [`db`] (one SQL text for SQLite and PostgreSQL),
 //! [`auth`] (JWT and roles), [`http`] (router, problem+json, extractors),
@@ -25,6 +26,7 @@ pub mod ledger;
 pub mod lifecycle;
 pub mod listing;
 pub mod patch;
+pub mod plugins;
 pub mod portfolio;
 pub mod refs;
 pub mod server;

@@ -26,6 +26,7 @@ async fn main() -> anyhow::Result<()> {
             print!("{}", itbm::http::openapi_json());
             Ok(())
         }
+        Command::Plugin(command) => itbm::plugins::cli::run(command).await,
     }
 }
 

@@ -49,7 +49,8 @@ pub async fn spawn(config: &Config) -> anyhow::Result<Running> {
     }
     let listener = TcpListener::bind(config.listen).await?;
     let addr = listener.local_addr()?;
-    let app = router(AppState::new(db.clone(), auth, config.demo));
+    let plugins = Arc::new(crate::plugins::Plugins::open(config)?);
+    let app = router(AppState::new(db.clone(), auth, config.demo, plugins));
     let (shutdown, stopped) = oneshot::channel::<()>();
     let task = tokio::spawn(async move {
         axum::serve(listener, app)

@@ -38,12 +38,13 @@ pub struct AppState {
     pub cache: Arc<cache::ReadCache>,
     /// Started with `--demo`: the UI's demo sign-in endpoint exists.
     pub demo: bool,
+    pub plugins: Arc<crate::plugins::Plugins>,
 }
 
 impl AppState {
-    pub fn new(db: Db, auth: Arc<Authenticator>, demo: bool) -> Self {
+    pub fn new(db: Db, auth: Arc<Authenticator>, demo: bool, plugins: Arc<crate::plugins::Plugins>) -> Self {
         let cache = Arc::new(cache::ReadCache::for_backend(db.backend()));
-        AppState { db, auth, cache, demo }
+        AppState { db, auth, cache, demo, plugins }
     }
 }
 
@@ -84,7 +85,8 @@ fn api() -> OpenApiRouter<AppState> {
             .merge(crate::finance::http::routes())
             .merge(crate::ledger::http::routes())
             .merge(crate::assets::http::routes())
-            .merge(crate::audit::http::routes()),
+            .merge(crate::audit::http::routes())
+            .merge(crate::plugins::http::routes()),
     )
 }
 

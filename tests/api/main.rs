@@ -13,4 +13,5 @@ mod evaluate;
 mod finance;
 mod ledger;
 mod openapi;
+mod plugins;
 mod portfolio;

@@ -383,6 +383,55 @@ export interface paths {
         patch: operations["update_exchange_rate"];
         trace?: never;
     };
+    "/api/v1/finance/evaluate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Evaluates an Excel financial function exactly.
+         * @description Functions and their arguments (optional ones in brackets, with Excel's
+         *     defaults):
+         *
+         *     | function | args |
+         *     | --- | --- |
+         *     | NPV | rate, values (Excel: the first value is discounted one period) |
+         *     | XNPV | rate, values, dates |
+         *     | IRR | values, [guess = 0.1] |
+         *     | XIRR | values, dates, [guess = 0.1] |
+         *     | MIRR | values, finance_rate, reinvest_rate |
+         *     | PMT | rate, nper, pv, [fv = 0], [type = 0] |
+         *     | PV | rate, nper, pmt, [fv = 0], [type = 0] |
+         *     | FV | rate, nper, pmt, [pv = 0], [type = 0] |
+         *     | NPER | rate, pmt, pv, [fv = 0], [type = 0] |
+         *     | RATE | nper, pmt, pv, [fv = 0], [type = 0], [guess = 0.1] |
+         *     | IPMT, PPMT | rate, per, nper, pv, [fv = 0], [type = 0] |
+         *     | SLN | cost, salvage, life |
+         *     | SYD | cost, salvage, life, per |
+         *     | DB | cost, salvage, life, period, [month = 12] |
+         *     | DDB | cost, salvage, life, period, [factor = 2] |
+         *     | VDB | cost, salvage, life, start_period, end_period, [factor = 2], [no_switch = false] |
+         *     | PAYBACK | values (t = 0, 1, …; fractional periods by linear interpolation within the period) |
+         *     | DISCOUNTED_PAYBACK | rate, values |
+         *     | ROI | values ((benefits − costs)/costs, as a fraction) |
+         *     | EAC | rate, and either values (t = 0 … n) or pv and nper |
+         *
+         *     IRR, XIRR and RATE use Newton's method from the guess with a bisection
+         *     fallback, to 10^-20; see the finance engine's documentation for which rate
+         *     is returned when there are several. Any authenticated role may call this:
+         *     it reads and writes nothing.
+         */
+        post: operations["evaluate"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/fiscal-periods/current": {
         parameters: {
             query?: never;
@@ -526,6 +575,203 @@ export interface paths {
         get: operations["summarize"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/plugin-instances": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["list_instances"];
+        put?: never;
+        /**
+         * Creates an instance. The configuration is validated against the plugin's
+         *     schema (errors at `/config/...`), secrets must be ones the manifest asks
+         *     for, and grants must stay within the manifest's asks (errors at `/grants/...`).
+         */
+        post: operations["create_instance"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/plugin-instances/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["get_instance"];
+        put?: never;
+        post?: never;
+        /** Deletes an instance with its invocation log. */
+        delete: operations["delete_instance"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/plugin-instances/{id}/check": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Runs the connector's `check`. The answer is the invocation: `outcome` is
+         *     `ok`, or says what failed (the plugin's own configuration or connector
+         *     error, or a sandbox limit).
+         */
+        post: operations["check_instance"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/plugin-instances/{id}/discover": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Runs the connector's `discover`: its streams, and the invocation. */
+        post: operations["discover_instance"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/plugin-instances/{id}/invocations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["list_invocations"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/plugin-trusted-keys": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["list_trusted_keys"];
+        put?: never;
+        post: operations["create_trusted_key"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/plugin-trusted-keys/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete: operations["delete_trusted_key"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/plugins": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["list_plugins"];
+        put?: never;
+        /**
+         * Installs a plugin package (see `itbm plugin sign`). Refused with 422 at
+         *     `/package` (not a package), `/signature` (tampered, unsigned or signed by
+         *     an untrusted key), `/manifest/...` (invalid manifest, unserved WIT version)
+         *     or `/component` (does not compile or link as its kind); 409 when a plugin
+         *     of the same manifest id is installed.
+         */
+        post: operations["install_plugin"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/plugins/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["get_plugin"];
+        put?: never;
+        post?: never;
+        /** Uninstalls a plugin that has no instances left. */
+        delete: operations["uninstall_plugin"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/plugins/{id}/disable": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Disables a plugin: its instances stay, but no call reaches it. */
+        post: operations["disable_plugin"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/plugins/{id}/enable": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post: operations["enable_plugin"];
         delete?: never;
         options?: never;
         head?: never;
@@ -768,6 +1014,21 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /** @description What a plugin's manifest asks for. */
+        Asks: {
+            /**
+             * @description Outbound hosts as `scheme://host[:port]`; the host may start with `*.`
+             *     for any subdomain, the port may be `*` for any port.
+             */
+            http?: string[];
+            /**
+             * Format: int32
+             * @description Memory the plugin needs, in MiB.
+             */
+            memory_mb?: number | null;
+            /** @description Names of the secrets the plugin reads. */
+            secrets?: string[];
+        };
         Asset: {
             /** Format: date */
             acquisition_date?: string | null;
@@ -1113,6 +1374,14 @@ export interface components {
          * @enum {string}
          */
         DepreciationMethod: "none" | "straight_line" | "declining_balance" | "double_declining_balance" | "sum_of_years_digits";
+        /**
+         * @description The answer to `discover`: the streams when the call succeeded, and the
+         *     invocation either way.
+         */
+        Discovery: {
+            invocation: components["schemas"]["Invocation"];
+            streams?: components["schemas"]["StreamInfo"][] | null;
+        };
         /** @description The sums of a business case over all its years. */
         EstimateTotals: {
             /** @example 750000.00 */
@@ -1121,6 +1390,53 @@ export interface components {
             capex: string;
             /** @example 80000.00 */
             opex: string;
+        };
+        /**
+         * @description A function to evaluate and its arguments.
+         * @example {
+         *       "args": {
+         *         "dates": [
+         *           "2008-01-01",
+         *           "2008-03-01",
+         *           "2008-10-30",
+         *           "2009-02-15",
+         *           "2009-04-01"
+         *         ],
+         *         "guess": "0.1",
+         *         "values": [
+         *           -10000,
+         *           2750,
+         *           4250,
+         *           3250,
+         *           2750
+         *         ]
+         *       },
+         *       "function": "XIRR"
+         *     }
+         */
+        EvaluateRequest: {
+            /**
+             * @description The arguments by Excel's names in lower case. Numbers are JSON numbers
+             *     (kept exactly) or decimal strings; `values` an array of them; `dates`
+             *     an array of "YYYY-MM-DD"; `type` 0 or 1; `no_switch` a boolean. An
+             *     optional argument that is absent or null takes Excel's default.
+             */
+            args?: Record<string, never>;
+            /**
+             * @description The function's name, in any case: NPV, XNPV, IRR, XIRR, MIRR, PMT, PV,
+             *     FV, NPER, RATE, IPMT, PPMT, SLN, DB, DDB, VDB, SYD, PAYBACK,
+             *     DISCOUNTED_PAYBACK, ROI, EAC.
+             */
+            function: string;
+        };
+        /** @description The function's value. */
+        Evaluation: {
+            /**
+             * @description Exact where it terminates within 16 decimal places, else rounded half
+             *     away from zero to 16 (the finance engine's rounding rule).
+             * @example 0.3733625335188315
+             */
+            value: string;
         };
         ExchangeRate: {
             base_currency: string;
@@ -1185,6 +1501,28 @@ export interface components {
             description?: string | null;
             name?: string | null;
         };
+        /** @description What an admin grants an instance. */
+        Grants: {
+            /** @description Outbound hosts, each within one the manifest asks for. */
+            http?: string[];
+            /**
+             * Format: int32
+             * @description Memory cap in MiB, at most what the manifest asks for (default: the
+             *     manifest's figure, else 64).
+             */
+            memory_mb?: number | null;
+            /**
+             * @description Address ranges (CIDR) outbound requests may reach although they are
+             *     loopback, private, link-local, shared or metadata addresses, e.g.
+             *     `10.20.0.0/16` for an on-premises source. Empty: public addresses only.
+             */
+            networks?: string[];
+            /**
+             * Format: int32
+             * @description Deadline of one call in milliseconds (default 10000, at most 300000).
+             */
+            timeout_ms?: number | null;
+        };
         /** @enum {string} */
         Health: "green" | "amber" | "red";
         /** @description What an import did. */
@@ -1196,12 +1534,66 @@ export interface components {
             /** @description Data rows read (blank rows aside). */
             rows: number;
         };
+        Instance: {
+            config: Record<string, never>;
+            /** Format: date-time */
+            created_at: string;
+            grants: components["schemas"]["Grants"];
+            id: string;
+            name: string;
+            plugin_id: string;
+            /** @description Names of the secrets set on the instance; their values are never returned. */
+            secret_names: string[];
+            /** Format: date-time */
+            updated_at: string;
+            /** Format: int64 */
+            version: number;
+        };
         /**
          * @description The TBM investment category: keep the lights on, grow the business, or
          *     transform it.
          * @enum {string}
          */
         InvestmentCategory: "run" | "grow" | "transform";
+        Invocation: {
+            /** @description Why it failed, in words. */
+            detail?: string | null;
+            /**
+             * Format: int64
+             * @description Wall-clock time of the call, queueing and instantiation included.
+             */
+            duration_us: number;
+            /**
+             * Format: int64
+             * @description WebAssembly fuel burnt (about one unit per instruction).
+             */
+            fuel_used?: number | null;
+            /** Format: int64 */
+            id: number;
+            instance_id: string;
+            logs: components["schemas"]["LogLine"][];
+            /** @description spec, check, discover or read. */
+            operation: string;
+            /**
+             * @description ok, configuration-error, connector-error, invalid-input, timeout,
+             *     memory-limit, fuel-exhausted, trap, output-too-large,
+             *     capability-denied or busy.
+             */
+            outcome: string;
+            /**
+             * Format: int64
+             * @description Most linear memory the plugin held.
+             */
+            peak_memory_bytes: number;
+            requested_by: string;
+            /** Format: date-time */
+            started_at: string;
+        };
+        /**
+         * @description What a plugin does, and so which WIT world its component implements.
+         * @enum {string}
+         */
+        Kind: "connector" | "roi-model" | "integration";
         LedgerLine: {
             /**
              * @description Negative for credits and adjustments.
@@ -1261,6 +1653,26 @@ export interface components {
             tags?: components["schemas"]["BTreeMap"] | null;
             tower_id?: string | null;
             vendor_id?: string | null;
+        };
+        /** @description One line a plugin logged. */
+        LogLine: {
+            /** @description trace, debug, info, warn or error. */
+            level: string;
+            message: string;
+        };
+        Manifest: {
+            capabilities?: components["schemas"]["Asks"];
+            /** @description JSON Schema of the instance configuration (secrets are not part of it). */
+            configuration_schema?: Record<string, never>;
+            /** @description Reverse-DNS-like identifier, unique per server: `com.example.snipe-it`. */
+            id: string;
+            kind: components["schemas"]["Kind"];
+            name: string;
+            vendor: string;
+            /** @description Semantic version `MAJOR.MINOR.PATCH`. */
+            version: string;
+            /** @description Version of the `itbm:plugin` WIT package the component was built against. */
+            wit_version: string;
         };
         NewAsset: {
             /** Format: date */
@@ -1373,6 +1785,18 @@ export interface components {
             description?: string | null;
             name: string;
         };
+        NewInstance: {
+            /** @description Valid against the plugin's configuration schema. */
+            config?: Record<string, never>;
+            grants?: components["schemas"]["Grants"];
+            name: string;
+            /** @description The installed plugin (its `id`). */
+            plugin_id: string;
+            /** @description Secret values by name; each name must be one the manifest asks for. */
+            secrets?: {
+                [key: string]: string;
+            };
+        };
         /**
          * @description A line to post. Every source builds these; the server adds the id, the
          *     fiscal period and the bookkeeping.
@@ -1446,6 +1870,14 @@ export interface components {
             name: string;
             owner?: string | null;
             tower_id?: string | null;
+        };
+        NewTrustedKey: {
+            name: string;
+            /**
+             * @description Standard base64 of the 32-byte Ed25519 public key (`itbm plugin keygen`
+             *     writes it next to the private key).
+             */
+            public_key: string;
         };
         NewVendor: {
             name: string;
@@ -1780,6 +2212,79 @@ export interface components {
             total: number;
         };
         /** @description One page of a list. */
+        Page_Instance: {
+            items: {
+                config: Record<string, never>;
+                /** Format: date-time */
+                created_at: string;
+                grants: components["schemas"]["Grants"];
+                id: string;
+                name: string;
+                plugin_id: string;
+                /** @description Names of the secrets set on the instance; their values are never returned. */
+                secret_names: string[];
+                /** Format: date-time */
+                updated_at: string;
+                /** Format: int64 */
+                version: number;
+            }[];
+            /** Format: int32 */
+            page: number;
+            /** Format: int32 */
+            per_page: number;
+            /**
+             * Format: int64
+             * @description Number of items over all pages.
+             */
+            total: number;
+        };
+        /** @description One page of a list. */
+        Page_Invocation: {
+            items: {
+                /** @description Why it failed, in words. */
+                detail?: string | null;
+                /**
+                 * Format: int64
+                 * @description Wall-clock time of the call, queueing and instantiation included.
+                 */
+                duration_us: number;
+                /**
+                 * Format: int64
+                 * @description WebAssembly fuel burnt (about one unit per instruction).
+                 */
+                fuel_used?: number | null;
+                /** Format: int64 */
+                id: number;
+                instance_id: string;
+                logs: components["schemas"]["LogLine"][];
+                /** @description spec, check, discover or read. */
+                operation: string;
+                /**
+                 * @description ok, configuration-error, connector-error, invalid-input, timeout,
+                 *     memory-limit, fuel-exhausted, trap, output-too-large,
+                 *     capability-denied or busy.
+                 */
+                outcome: string;
+                /**
+                 * Format: int64
+                 * @description Most linear memory the plugin held.
+                 */
+                peak_memory_bytes: number;
+                requested_by: string;
+                /** Format: date-time */
+                started_at: string;
+            }[];
+            /** Format: int32 */
+            page: number;
+            /** Format: int32 */
+            per_page: number;
+            /**
+             * Format: int64
+             * @description Number of items over all pages.
+             */
+            total: number;
+        };
+        /** @description One page of a list. */
         Page_LedgerLine: {
             items: {
                 /**
@@ -1818,6 +2323,35 @@ export interface components {
                 /** Format: date-time */
                 updated_at: string;
                 vendor_id?: string | null;
+                /** Format: int64 */
+                version: number;
+            }[];
+            /** Format: int32 */
+            page: number;
+            /** Format: int32 */
+            per_page: number;
+            /**
+             * Format: int64
+             * @description Number of items over all pages.
+             */
+            total: number;
+        };
+        /** @description One page of a list. */
+        Page_Plugin: {
+            items: {
+                /** @description Hex SHA-256 of the component. */
+                component_sha256: string;
+                /** @description Disabled plugins keep their instances but cannot be called. */
+                enabled: boolean;
+                id: string;
+                /** Format: date-time */
+                installed_at: string;
+                installed_by: string;
+                manifest: components["schemas"]["Manifest"];
+                /** @description The trusted key that signed the package; none for a development install. */
+                signed_by?: string | null;
+                /** Format: date-time */
+                updated_at: string;
                 /** Format: int64 */
                 version: number;
             }[];
@@ -1972,6 +2506,29 @@ export interface components {
             total: number;
         };
         /** @description One page of a list. */
+        Page_TrustedKey: {
+            items: {
+                /** Format: date-time */
+                created_at: string;
+                id: string;
+                /** @description Who the key belongs to, such as the vendor's name. */
+                name: string;
+                /** @description Standard base64 of the 32-byte Ed25519 public key. */
+                public_key: string;
+                /** Format: int64 */
+                version: number;
+            }[];
+            /** Format: int32 */
+            page: number;
+            /** Format: int32 */
+            per_page: number;
+            /**
+             * Format: int64
+             * @description Number of items over all pages.
+             */
+            total: number;
+        };
+        /** @description One page of a list. */
         Page_Vendor: {
             items: {
                 /** Format: date-time */
@@ -2004,6 +2561,23 @@ export interface components {
             number: number;
             /** Format: date */
             start_date: string;
+        };
+        Plugin: {
+            /** @description Hex SHA-256 of the component. */
+            component_sha256: string;
+            /** @description Disabled plugins keep their instances but cannot be called. */
+            enabled: boolean;
+            id: string;
+            /** Format: date-time */
+            installed_at: string;
+            installed_by: string;
+            manifest: components["schemas"]["Manifest"];
+            /** @description The trusted key that signed the package; none for a development install. */
+            signed_by?: string | null;
+            /** Format: date-time */
+            updated_at: string;
+            /** Format: int64 */
+            version: number;
         };
         Portfolio: {
             /** Format: date-time */
@@ -2174,6 +2748,15 @@ export interface components {
             external_id: string;
             source: string;
         };
+        /** @description A stream a connector offers. */
+        StreamInfo: {
+            cursor_field?: string | null;
+            description: string;
+            name: string;
+            primary_key: string[];
+            /** @description What the records are in the core model, such as `asset`. */
+            produces: string;
+        };
         /** @description One group's total in one currency. */
         SummaryGroup: {
             /** @example 1250.00 */
@@ -2197,6 +2780,17 @@ export interface components {
         Transition: {
             reason?: string | null;
             to: components["schemas"]["ProjectState"];
+        };
+        TrustedKey: {
+            /** Format: date-time */
+            created_at: string;
+            id: string;
+            /** @description Who the key belongs to, such as the vendor's name. */
+            name: string;
+            /** @description Standard base64 of the 32-byte Ed25519 public key. */
+            public_key: string;
+            /** Format: int64 */
+            version: number;
         };
         Vendor: {
             /** Format: date-time */
@@ -3937,6 +4531,60 @@ export interface operations {
             };
         };
     };
+    evaluate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EvaluateRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "value": "0.3733625335188315"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Evaluation"];
+                };
+            };
+            /** @description The body is not JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unknown function (at /function); an unknown, missing or malformed argument (at /args/<name>); or Excel's #NUM! or #DIV/0! for these arguments, at the argument at fault or, when none is, as problem type urn:itbm:problem:num or urn:itbm:problem:div-zero */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     current_fiscal_period: {
         parameters: {
             query?: never;
@@ -4460,6 +5108,683 @@ export interface operations {
                 };
             };
             400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    list_instances: {
+        parameters: {
+            query?: {
+                plugin_id?: string;
+                /** @description Page number, from 1. */
+                page?: number;
+                /** @description Items per page, 1 to 500 (default 50). */
+                per_page?: number;
+                /** @description Comma-separated sort keys; `-` before a key sorts descending, e.g. `-start_date,name`. */
+                sort?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_Instance"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    create_instance: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NewInstance"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Instance"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    get_instance: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Instance"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    delete_instance: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    check_instance: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Invocation"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The plugin is disabled */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    discover_instance: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Discovery"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The plugin is disabled */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    list_invocations: {
+        parameters: {
+            query?: {
+                /** @description Page number, from 1. */
+                page?: number;
+                /** @description Items per page, 1 to 500 (default 50). */
+                per_page?: number;
+                /** @description Comma-separated sort keys; `-` before a key sorts descending, e.g. `-start_date,name`. */
+                sort?: string;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_Invocation"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    list_trusted_keys: {
+        parameters: {
+            query?: {
+                /** @description Page number, from 1. */
+                page?: number;
+                /** @description Items per page, 1 to 500 (default 50). */
+                per_page?: number;
+                /** @description Comma-separated sort keys; `-` before a key sorts descending, e.g. `-start_date,name`. */
+                sort?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_TrustedKey"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    create_trusted_key: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NewTrustedKey"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TrustedKey"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    delete_trusted_key: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    list_plugins: {
+        parameters: {
+            query?: {
+                /** @description connector, roi-model or integration. */
+                kind?: string;
+                enabled?: boolean;
+                /** @description Page number, from 1. */
+                page?: number;
+                /** @description Items per page, 1 to 500 (default 50). */
+                per_page?: number;
+                /** @description Comma-separated sort keys; `-` before a key sorts descending, e.g. `-start_date,name`. */
+                sort?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_Plugin"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    install_plugin: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description The package file */
+        requestBody: {
+            content: {
+                "application/octet-stream": number[];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Plugin"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    get_plugin: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Plugin"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    uninstall_plugin: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    disable_plugin: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Plugin"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    enable_plugin: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Plugin"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

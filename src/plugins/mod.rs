@@ -1,0 +1,98 @@
+//! The plugin platform: vendors extend the server with WebAssembly components
+//! that run sandboxed, each treated as hostile.
+//!
+//! - [`manifest`], [`package`]: what a plugin is and how it ships (one signed file);
+//! - [`capabilities`]: what a plugin asks for and an admin grants;
+//! - [`runtime`]: the wasmtime sandbox, its limits and outbound HTTP;
+//! - [`secrets`]: instance secrets encrypted at rest;
+//! - [`trusted_keys`], [`installed`], [`instances`], [`invocations`]: storage;
+//! - [`http`]: the admin API; [`cli`]: `itbm plugin ...` for vendors.
+//!
+//! The interfaces plugins implement are the WIT package in `wit/itbm-plugin/`.
+
+pub mod capabilities;
+pub mod cli;
+pub mod http;
+pub mod installed;
+pub mod instances;
+pub mod invocations;
+pub mod manifest;
+pub mod package;
+pub mod runtime;
+pub mod secrets;
+pub mod trusted_keys;
+
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::auth::Principal;
+use crate::config::Config;
+use crate::db::Db;
+use crate::error::{Error, Result};
+use invocations::Invocation;
+use runtime::{ConnectorCall, ConnectorOutput, Runtime, RuntimeSettings, StreamInfo};
+use secrets::SecretBox;
+
+/// Plugin instances alive at once, over all plugins.
+pub const MAX_INSTANCES: u32 = 16;
+
+/// The platform's shared state: the sandbox runtime, the key sealing
+/// instance secrets, and whether unsigned packages may be installed.
+pub struct Plugins {
+    pub runtime: Runtime,
+    secrets: SecretBox,
+    allow_unsigned: bool,
+}
+
+impl Plugins {
+    /// Opens the platform for a server's data directory.
+    pub fn open(config: &Config) -> anyhow::Result<Plugins> {
+        let runtime = Runtime::new(&RuntimeSettings {
+            cache_dir: Some(config.data_dir.join("plugin-cache")),
+            max_instances: MAX_INSTANCES,
+        })?;
+        Ok(Plugins {
+            runtime,
+            secrets: SecretBox::load_or_create(&config.data_dir.join("secret-key"))?,
+            allow_unsigned: config.plugin_dev,
+        })
+    }
+}
+
+/// The answer to `discover`: the streams when the call succeeded, and the
+/// invocation either way.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Discovery {
+    pub streams: Option<Vec<StreamInfo>>,
+    pub invocation: Invocation,
+}
+
+/// Calls a connector instance and records the invocation, whatever its outcome.
+pub async fn call_connector(
+    db: &Db,
+    plugins: &Plugins,
+    who: &Principal,
+    instance_id: &str,
+    call: ConnectorCall,
+) -> Result<(Option<ConnectorOutput>, Invocation)> {
+    let (instance, plugin, context) = instances::call_context(db, plugins, instance_id).await?;
+    if plugin.manifest.kind != manifest::Kind::Connector {
+        return Err(Error::invalid("/", format!("the plugin {} is a {}, not a connector", plugin.manifest.id, plugin.manifest.kind)));
+    }
+    let prepared = match plugins.runtime.cached(&plugin.component_sha256) {
+        Some(prepared) => prepared,
+        None => {
+            // First call since start (or on this replica): load the stored package.
+            let component = installed::component(&mut db.clone(), &plugin.id).await?;
+            plugins
+                .runtime
+                .prepare(plugin.manifest.kind, &plugin.component_sha256, &component)
+                .await
+                .map_err(|why| anyhow::anyhow!("plugin {} {}: {why}", plugin.manifest.id, plugin.manifest.version))?
+        }
+    };
+    let operation = call.name();
+    let report = plugins.runtime.call_connector(&prepared, context, call).await;
+    let invocation = invocations::record(db, who, &instance.id, operation, &report).await?;
+    Ok((report.result.ok(), invocation))
+}
