@@ -49,24 +49,35 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Json<T> {
     type Rejection = Error;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Error> {
-        let is_json = req
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .map(|ct| {
-                let mime = ct.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
-                mime == "application/json" || mime.ends_with("+json")
-            })
-            .unwrap_or(false);
-        if !is_json {
-            return Err(Error::BadRequest {
-                detail: "the body must be JSON, sent with Content-Type: application/json".into(),
-                errors: vec![FieldError::param("content-type", "expected application/json")],
-            });
+        let mime = media_type(req.headers());
+        if !(mime == "application/json" || mime.ends_with("+json")) {
+            return Err(wrong_media_type("JSON", "application/json"));
         }
         let bytes = read_body(req, state).await?;
         parse_json(&bytes).map(Json)
     }
+}
+
+/// The request's media type, lower-cased, without parameters such as `charset`.
+fn media_type(headers: &HeaderMap) -> String {
+    let value = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+    value.split(';').next().unwrap_or("").trim().to_ascii_lowercase()
+}
+
+fn wrong_media_type(what: &str, expected: &str) -> Error {
+    Error::BadRequest {
+        detail: format!("the body must be {what}, sent with Content-Type: {expected}"),
+        errors: vec![FieldError::param("content-type", format!("expected {expected}"))],
+    }
+}
+
+/// Reads a whole non-JSON body (a CSV file, a plugin package) that must be sent
+/// as `expected`; `what` names it in the refusal.
+pub async fn read_body_as<S: Send + Sync>(req: Request, state: &S, expected: &str, what: &str) -> Result<Bytes, Error> {
+    if media_type(req.headers()) != expected {
+        return Err(wrong_media_type(what, expected));
+    }
+    read_body(req, state).await
 }
 
 /// Reads a whole body, within the router's size limit (413 beyond it).

@@ -1,7 +1,7 @@
 //! Routes of the cost ledger. Handlers only authorise, extract and delegate.
 
 use axum::extract::{DefaultBodyLimit, Path, Request, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
@@ -10,7 +10,7 @@ use super::{LedgerFilter, LedgerLine, LedgerLinePatch, NewLedgerLine, SummaryGro
 use crate::auth::Permission;
 use crate::error::{Error, FieldError, Result};
 use crate::http::AppState;
-use crate::http::extract::{Caller, Created, IfMatch, Json, Query, Tagged, read_body};
+use crate::http::extract::{Caller, Created, IfMatch, Json, Query, Tagged, read_body_as};
 use crate::http::problem::Problem;
 use crate::listing::{Page, PageParams};
 
@@ -138,18 +138,7 @@ async fn import_lines(
     request: Request,
 ) -> Result<axum::Json<ImportOutcome>> {
     c.require(Permission::WriteFinance)?;
-    let is_csv = request
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|ct| ct.split(';').next().unwrap_or("").trim().eq_ignore_ascii_case("text/csv"));
-    if !is_csv {
-        return Err(Error::BadRequest {
-            detail: "the body must be CSV, sent with Content-Type: text/csv".into(),
-            errors: vec![FieldError::param("content-type", "expected text/csv")],
-        });
-    }
-    let body = read_body(request, &s).await?;
+    let body = read_body_as(request, &s, "text/csv", "CSV").await?;
     let source = params.source.as_deref().unwrap_or("csv");
     Ok(axum::Json(import::import_csv(&s.db, &c, source, &body).await?))
 }

@@ -2,7 +2,7 @@
 //! only authorise, extract and delegate.
 
 use axum::extract::{DefaultBodyLimit, Path, Request, State};
-use axum::http::{StatusCode, header};
+use axum::http::StatusCode;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::installed::{self, Plugin, PluginFilter};
@@ -13,9 +13,9 @@ use super::runtime::{ConnectorCall, ConnectorOutput};
 use super::trusted_keys::{self, NewTrustedKey, TrustedKey};
 use super::{Discovery, call_connector};
 use crate::auth::Permission;
-use crate::error::{Error, FieldError, Result};
+use crate::error::Result;
 use crate::http::AppState;
-use crate::http::extract::{Caller, Created, Json, Query, Tagged, read_body};
+use crate::http::extract::{Caller, Created, Json, Query, Tagged, read_body_as};
 use crate::http::problem::Problem;
 use crate::listing::{Page, PageParams};
 
@@ -63,18 +63,7 @@ async fn list_plugins(
         (status = 413, body = Problem), (status = 422, body = Problem)))]
 async fn install_plugin(State(s): State<AppState>, Caller(c): Caller, request: Request) -> Result<Created<Plugin>> {
     c.require(Permission::Admin)?;
-    let is_octet_stream = request
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|ct| ct.split(';').next().unwrap_or("").trim().eq_ignore_ascii_case("application/octet-stream"));
-    if !is_octet_stream {
-        return Err(Error::BadRequest {
-            detail: "the body must be a plugin package, sent with Content-Type: application/octet-stream".into(),
-            errors: vec![FieldError::param("content-type", "expected application/octet-stream")],
-        });
-    }
-    let body = read_body(request, &s).await?;
+    let body = read_body_as(request, &s, "application/octet-stream", "a plugin package").await?;
     let plugin = installed::install(&s.db, &s.plugins, &c, &body).await?;
     Ok(Created(format!("/api/v1/plugins/{}", plugin.id), plugin.version, plugin))
 }
