@@ -17,6 +17,8 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(list_assets, create_asset))
         .routes(routes!(get_asset, update_asset, delete_asset))
         .routes(routes!(transition_asset))
+        .merge(super::depreciation::http::routes())
+        .merge(super::lifecycle_cost::http::routes())
 }
 
 #[utoipa::path(get, path = "/assets", tag = "assets", params(AssetFilter, PageParams),

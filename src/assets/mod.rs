@@ -3,7 +3,9 @@
 //! identifiers under which other systems (CMDBs, cloud accounts, connectors)
 //! report them.
 
+pub mod depreciation;
 pub mod http;
+pub mod lifecycle_cost;
 
 use std::collections::{HashMap, HashSet};
 
@@ -127,6 +129,22 @@ pub enum DepreciationConvention {
 
 crate::text_enum!(DepreciationConvention { FullMonth = "full_month", HalfYear = "half_year", Daily = "daily" });
 
+/// How an asset depreciates for tax purposes when that differs from its books
+/// (a shorter tax life, an accelerated method). Without these settings the tax
+/// schedule is the book schedule.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TaxDepreciation {
+    pub method: DepreciationMethod,
+    pub convention: DepreciationConvention,
+    /// 1 to 600.
+    pub useful_life_months: i32,
+    /// The tax salvage value; defaults to 0 and is at most `purchase_cost`.
+    #[serde(default)]
+    #[schema(value_type = String, example = "0")]
+    pub residual_value: Decimal,
+}
+
 /// An identifier under which a source (a CMDB, a cloud account, a connector)
 /// reports the asset. Each `(source, external_id)` names one asset.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
@@ -161,6 +179,11 @@ pub struct Asset {
     pub residual_value: Decimal,
     pub cost_center_id: Option<String>,
     pub service_id: Option<String>,
+    /// The cost type the asset's acquisition, depreciation and replacement are
+    /// booked on (e.g. a CapEx hardware type).
+    pub cost_type_id: Option<String>,
+    /// Tax depreciation settings; `null`: the tax schedule is the book schedule.
+    pub tax_depreciation: Option<TaxDepreciation>,
     pub source_ids: Vec<SourceId>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -199,6 +222,10 @@ pub struct NewAsset {
     pub residual_value: Option<Decimal>,
     pub cost_center_id: Option<String>,
     pub service_id: Option<String>,
+    /// The cost type its acquisition, depreciation and replacement are booked on.
+    pub cost_type_id: Option<String>,
+    /// Tax depreciation settings when they differ from the book settings.
+    pub tax_depreciation: Option<TaxDepreciation>,
     #[serde(default)]
     pub source_ids: Vec<SourceId>,
 }
@@ -250,6 +277,13 @@ pub struct AssetPatch {
     #[serde(default, deserialize_with = "patch::nullable")]
     #[schema(value_type = Option<String>)]
     pub service_id: Option<Option<String>>,
+    #[serde(default, deserialize_with = "patch::nullable")]
+    #[schema(value_type = Option<String>)]
+    pub cost_type_id: Option<Option<String>>,
+    /// Replaces the tax settings; `null` removes them.
+    #[serde(default, deserialize_with = "patch::nullable")]
+    #[schema(value_type = Option<TaxDepreciation>)]
+    pub tax_depreciation: Option<Option<TaxDepreciation>>,
     /// Replaces all source identifiers when present.
     pub source_ids: Option<Vec<SourceId>>,
 }
@@ -277,7 +311,8 @@ pub struct AssetFilter {
 
 const COLUMNS: &str = "id, name, kind, state, asset_tag, serial_number, model, vendor_id, purchase_cost, currency, \
     acquisition_date, in_service_date, warranty_end, end_of_life, depreciation_method, depreciation_convention, \
-    useful_life_months, residual_value, cost_center_id, service_id, created_at, updated_at, version";
+    useful_life_months, residual_value, cost_center_id, service_id, cost_type_id, tax_depreciation_method, \
+    tax_depreciation_convention, tax_useful_life_months, tax_residual_value, created_at, updated_at, version";
 
 /// Nullable keys sort `col IS NULL` first, so assets without a value come last
 /// in both directions and on both databases (SQLite puts NULLs first, PostgreSQL last).
@@ -315,6 +350,18 @@ fn from_row(row: &Row) -> Result<Asset> {
         residual_value: row.decimal("residual_value")?,
         cost_center_id: row.get("cost_center_id")?,
         service_id: row.get("service_id")?,
+        cost_type_id: row.get("cost_type_id")?,
+        tax_depreciation: match row.get::<Option<String>>("tax_depreciation_method")? {
+            None => None,
+            Some(method) => Some(TaxDepreciation {
+                method: DepreciationMethod::from_db(&method)?,
+                convention: DepreciationConvention::from_db(
+                    &row.get::<Option<String>>("tax_depreciation_convention")?.unwrap_or_else(|| "full_month".into()),
+                )?,
+                useful_life_months: row.get::<Option<i64>>("tax_useful_life_months")?.unwrap_or(0) as i32,
+                residual_value: row.opt_decimal("tax_residual_value")?.unwrap_or(Decimal::ZERO),
+            }),
+        },
         source_ids: Vec::new(),
         created_at: row.get("created_at")?,
         updated_at: row.get("updated_at")?,
@@ -456,6 +503,18 @@ async fn validate(ex: &mut impl Executor, a: &Asset) -> Result<()> {
     refs::check(ex, &mut checks, "/vendor_id", Ref::Vendor, a.vendor_id.as_deref()).await?;
     refs::check(ex, &mut checks, "/cost_center_id", Ref::CostCenter, a.cost_center_id.as_deref()).await?;
     refs::check(ex, &mut checks, "/service_id", Ref::Service, a.service_id.as_deref()).await?;
+    refs::check(ex, &mut checks, "/cost_type_id", Ref::CostType, a.cost_type_id.as_deref()).await?;
+    if let Some(tax) = &a.tax_depreciation {
+        checks.check((1..=600).contains(&tax.useful_life_months), "/tax_depreciation/useful_life_months", "must be between 1 and 600 months");
+        checks.amount("/tax_depreciation/residual_value", tax.residual_value, false);
+        match a.purchase_cost {
+            Some(cost) if tax.residual_value > cost => checks.fail("/tax_depreciation/residual_value", "must not exceed purchase_cost"),
+            None if tax.method != DepreciationMethod::None => {
+                checks.fail("/purchase_cost", "is required when the asset depreciates for tax (tax_depreciation.method is not none)")
+            }
+            _ => {}
+        }
+    }
     let mut seen = HashSet::new();
     for (i, id) in a.source_ids.iter().enumerate() {
         checks.text(&format!("/source_ids/{i}/source"), &id.source, 100);
@@ -534,6 +593,8 @@ pub async fn create(db: &Db, who: &Principal, input: NewAsset) -> Result<Asset> 
         residual_value: input.residual_value.unwrap_or(Decimal::ZERO),
         cost_center_id: input.cost_center_id,
         service_id: input.service_id,
+        cost_type_id: input.cost_type_id,
+        tax_depreciation: input.tax_depreciation,
         source_ids: input.source_ids,
         created_at: now,
         updated_at: now,
@@ -544,8 +605,10 @@ pub async fn create(db: &Db, who: &Principal, input: NewAsset) -> Result<Asset> 
     query(
         "INSERT INTO assets (id, name, kind, state, asset_tag, serial_number, model, vendor_id, purchase_cost, currency, \
          acquisition_date, in_service_date, warranty_end, end_of_life, depreciation_method, depreciation_convention, \
-         useful_life_months, residual_value, cost_center_id, service_id, created_at, updated_at, version) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, 1)",
+         useful_life_months, residual_value, cost_center_id, service_id, created_at, updated_at, version, cost_type_id, \
+         tax_depreciation_method, tax_depreciation_convention, tax_useful_life_months, tax_residual_value) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, 1, \
+         $23, $24, $25, $26, $27)",
     )
     .bind(&asset.id)
     .bind(&asset.name)
@@ -569,6 +632,11 @@ pub async fn create(db: &Db, who: &Principal, input: NewAsset) -> Result<Asset> 
     .bind(asset.service_id.clone())
     .bind(asset.created_at)
     .bind(asset.updated_at)
+    .bind(asset.cost_type_id.clone())
+    .bind(asset.tax_depreciation.as_ref().map(|t| t.method.as_str()))
+    .bind(asset.tax_depreciation.as_ref().map(|t| t.convention.as_str()))
+    .bind(asset.tax_depreciation.as_ref().map(|t| i64::from(t.useful_life_months)))
+    .bind(asset.tax_depreciation.as_ref().map(|t| t.residual_value))
     .execute(&mut tx)
     .await
     .map_err(|e| Error::from_write(e, "an asset with this asset_tag exists already", "/"))?;
@@ -604,6 +672,8 @@ pub async fn update(db: &Db, who: &Principal, id: &str, if_match: IfMatch, input
         residual_value: input.residual_value.unwrap_or(b.residual_value),
         cost_center_id: patch::apply(b.cost_center_id.clone(), input.cost_center_id),
         service_id: patch::apply(b.service_id.clone(), input.service_id),
+        cost_type_id: patch::apply(b.cost_type_id.clone(), input.cost_type_id),
+        tax_depreciation: patch::apply(b.tax_depreciation.clone(), input.tax_depreciation),
         source_ids: input.source_ids.unwrap_or_else(|| b.source_ids.clone()),
         updated_at: Utc::now(),
         version: b.version + 1,
@@ -615,7 +685,9 @@ pub async fn update(db: &Db, who: &Principal, id: &str, if_match: IfMatch, input
         "UPDATE assets SET name = $1, kind = $2, asset_tag = $3, serial_number = $4, model = $5, vendor_id = $6, \
          purchase_cost = $7, currency = $8, acquisition_date = $9, in_service_date = $10, warranty_end = $11, \
          end_of_life = $12, depreciation_method = $13, depreciation_convention = $14, useful_life_months = $15, \
-         residual_value = $16, cost_center_id = $17, service_id = $18, updated_at = $19, version = $20 \
+         residual_value = $16, cost_center_id = $17, service_id = $18, updated_at = $19, version = $20, \
+         cost_type_id = $23, tax_depreciation_method = $24, tax_depreciation_convention = $25, \
+         tax_useful_life_months = $26, tax_residual_value = $27 \
          WHERE id = $21 AND version = $22",
     )
     .bind(&after.name)
@@ -640,6 +712,11 @@ pub async fn update(db: &Db, who: &Principal, id: &str, if_match: IfMatch, input
     .bind(after.version)
     .bind(id)
     .bind(before.version)
+    .bind(after.cost_type_id.clone())
+    .bind(after.tax_depreciation.as_ref().map(|t| t.method.as_str()))
+    .bind(after.tax_depreciation.as_ref().map(|t| t.convention.as_str()))
+    .bind(after.tax_depreciation.as_ref().map(|t| i64::from(t.useful_life_months)))
+    .bind(after.tax_depreciation.as_ref().map(|t| t.residual_value))
     .execute(&mut tx)
     .await
     .map_err(|e| Error::from_write(e, "an asset with this asset_tag exists already", "/"))

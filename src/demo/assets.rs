@@ -31,8 +31,14 @@ struct Template {
     vendors: &'static [&'static str],
     /// The cost type its purchase is booked on.
     cost_type: &'static str,
+    /// Tax depreciation (method, convention, life in months) where it differs from the books.
+    tax: Option<(&'static str, &'static str, i64)>,
     count: usize,
 }
+
+/// Servers, storage and network gear depreciate faster for tax: five-year
+/// double declining balance with the half-year convention, as US MACRS does.
+const TAX_FIVE_YEAR: Option<(&str, &str, i64)> = Some(("double_declining_balance", "half_year", 60));
 
 const END_USERS: &[(&str, &str)] = &[
     ("IT-SD", "EUC"),
@@ -63,6 +69,7 @@ const TEMPLATES: &[Template] = &[
         placements: END_USERS,
         vendors: &["Granite Peak Hardware", "Bluepeak Systems"],
         cost_type: "HW",
+        tax: None,
         count: 160,
     },
     Template {
@@ -79,6 +86,7 @@ const TEMPLATES: &[Template] = &[
         placements: &[("BU-SALES", "EUC"), ("BU-OPS", "EUC"), ("IT-SD", "EUC")],
         vendors: &["Meridian Line Telecom"],
         cost_type: "HW",
+        tax: None,
         count: 40,
     },
     Template {
@@ -95,6 +103,7 @@ const TEMPLATES: &[Template] = &[
         placements: &[("IT-INF", "HOST"), ("IT-INF", "HOST"), ("IT-DATA", "DATA"), ("IT-INF", "ERP")],
         vendors: &["Bluepeak Systems", "Granite Peak Hardware"],
         cost_type: "HW",
+        tax: TAX_FIVE_YEAR,
         count: 55,
     },
     Template {
@@ -111,6 +120,7 @@ const TEMPLATES: &[Template] = &[
         placements: &[("IT-INF", "STOR")],
         vendors: &["Bluepeak Systems"],
         cost_type: "HW",
+        tax: TAX_FIVE_YEAR,
         count: 10,
     },
     Template {
@@ -127,6 +137,7 @@ const TEMPLATES: &[Template] = &[
         placements: &[("IT-INF", "NET"), ("IT-INF", "NET"), ("IT-SEC", "SEC"), ("BU-OPS", "NET")],
         vendors: &["Harborline Networks"],
         cost_type: "HW",
+        tax: TAX_FIVE_YEAR,
         count: 60,
     },
     Template {
@@ -143,6 +154,7 @@ const TEMPLATES: &[Template] = &[
         placements: &[("IT-SD", "EUC")],
         vendors: &["Granite Peak Hardware"],
         cost_type: "HW",
+        tax: None,
         count: 15,
     },
     Template {
@@ -159,6 +171,7 @@ const TEMPLATES: &[Template] = &[
         placements: &[("IT-APP", "ERP"), ("IT-DATA", "DATA"), ("IT-APP", "CRM"), ("IT-APP", "WEB")],
         vendors: &["Silverbirch Software", "Tallowmere Consulting"],
         cost_type: "SW-CAP",
+        tax: None,
         count: 25,
     },
     Template {
@@ -182,6 +195,7 @@ const TEMPLATES: &[Template] = &[
         placements: &[("IT-SD", "EMAIL"), ("BU-SALES", "CRM"), ("IT-SEC", "SEC"), ("IT-DATA", "DATA"), ("BU-MKT", "WEB"), ("IT-APP", "ERP")],
         vendors: &["Evergale Licensing", "Silverbirch Software", "Ironvale Security", "Quillstone Analytics"],
         cost_type: "LIC",
+        tax: None,
         count: 60,
     },
     Template {
@@ -204,6 +218,7 @@ const TEMPLATES: &[Template] = &[
         placements: &[("IT-INF", "HOST"), ("IT-INF", "NET"), ("IT-INF", "DC"), ("IT-SD", "SD")],
         vendors: &["Ashgrove Managed Services", "Brightwater Facilities", "Meridian Line Telecom", "Bluepeak Systems"],
         cost_type: "MAINT",
+        tax: None,
         count: 35,
     },
     Template {
@@ -220,6 +235,7 @@ const TEMPLATES: &[Template] = &[
         placements: &[("IT-INF", "HOST"), ("IT-DATA", "DATA"), ("IT-INF", "STOR"), ("IT-APP", "CRM"), ("IT-APP", "WEB")],
         vendors: &["Northwind Cloud", "Skyfold Platforms"],
         cost_type: "CLOUD",
+        tax: None,
         count: 40,
     },
 ];
@@ -252,6 +268,7 @@ const COLUMNS: &[&str] = &[
     "id", "name", "kind", "state", "asset_tag", "serial_number", "model", "vendor_id", "purchase_cost", "currency",
     "acquisition_date", "in_service_date", "warranty_end", "end_of_life", "depreciation_method", "depreciation_convention",
     "useful_life_months", "residual_value", "cost_center_id", "service_id", "created_at", "updated_at", "version",
+    "cost_type_id", "tax_depreciation_method", "tax_depreciation_convention", "tax_useful_life_months", "tax_residual_value",
 ];
 
 /// The dates of one asset's life.
@@ -290,6 +307,7 @@ pub fn build(ctx: &mut Context, org: &Org) -> (Vec<Table>, Vec<Purchase>) {
             };
             let tag = format!("AST-{number:05}");
             let depreciates = method != "none";
+            let tax = t.tax.filter(|_| depreciates);
             assets.push(row![
                 &id,
                 &name,
@@ -314,6 +332,11 @@ pub fn build(ctx: &mut Context, org: &Org) -> (Vec<Table>, Vec<Purchase>) {
                 now,
                 now,
                 1i64,
+                &org.cost_types[org.cost_type(t.cost_type)].id,
+                tax.map(|(method, _, _)| method),
+                tax.map(|(_, convention, _)| convention),
+                tax.map(|(_, _, months)| months),
+                tax.map(|_| Decimal::ZERO),
             ]);
             source_ids.push(row![&id, "demo", format!("demo-asset-{number:05}")]);
             if let Some(date) = life.acquired.filter(|d| *d >= ctx.first_month) {

@@ -43,6 +43,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(get_service, update_service, delete_service))
         .merge(super::budgets::http::routes())
         .merge(super::evaluate::routes())
+        .merge(super::analytics::http::routes())
 }
 
 // ---- settings and the fiscal calendar ----

@@ -2,12 +2,14 @@
 //! calendar, cost centers, cost types, the TBM taxonomy, vendors and services,
 //! and budget versions with their lines.
 
+pub mod analytics;
 pub mod budgets;
 pub mod calendar;
 pub mod cost_centers;
 pub mod cost_types;
 pub mod currencies;
 pub mod evaluate;
+pub mod fx;
 pub mod http;
 pub mod rates;
 pub mod services;

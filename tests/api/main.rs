@@ -5,13 +5,16 @@ mod support;
 
 mod assets;
 mod auth;
+mod budget_analytics;
 mod budgets;
 mod cache;
 mod demand;
+mod depreciation;
 mod errors;
 mod evaluate;
 mod finance;
 mod ledger;
+mod lifecycle_cost;
 mod openapi;
 mod plugins;
 mod portfolio;

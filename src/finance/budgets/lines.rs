@@ -426,3 +426,86 @@ pub(super) async fn copy_all(tx: &mut Tx, from: &str, to: &str) -> Result<usize>
     }
     Ok(rows.len())
 }
+
+/// Adds `amount` (in `currency`) to a draft version's cell, creating the line
+/// when the cell has none; the caller has locked the version
+/// ([`super::lock_draft`]) and converted `amount` into the currency of the
+/// cell's line if it has one ([`cell_currency`]). Audited; returns the line
+/// and whether it is new. For writers that add to a plan, such as the refresh
+/// forecast, where overwriting a cell would lose what others planned in it.
+#[allow(clippy::too_many_arguments)]
+pub(crate) async fn add_to_cell(
+    tx: &mut Tx,
+    who: &Principal,
+    version: &BudgetVersion,
+    fiscal_period: FiscalPeriod,
+    cost_center_id: &str,
+    cost_type_id: &str,
+    project_id: Option<&str>,
+    amount: Decimal,
+    currency: &str,
+    note: &str,
+) -> Result<(BudgetLine, bool)> {
+    let existing = find_cell(tx, &version.id, fiscal_period, cost_center_id, cost_type_id, project_id).await?;
+    match existing {
+        Some(before) => {
+            let after = BudgetLine { amount: before.amount + amount, updated_at: Utc::now(), version: before.version + 1, ..before.clone() };
+            validate_one(tx, &after, version).await?;
+            overwrite(tx, &after, before.version).await?;
+            audit::record(tx, who, Action::Update, "budget_line", &after.id, Some(&before), Some(&after)).await?;
+            Ok((after, false))
+        }
+        None => {
+            let line = BudgetLine::new(
+                version,
+                NewBudgetLine {
+                    fiscal_period,
+                    cost_center_id: cost_center_id.to_owned(),
+                    cost_type_id: cost_type_id.to_owned(),
+                    project_id: project_id.map(str::to_owned),
+                    amount,
+                    currency: Some(currency.to_owned()),
+                    note: Some(note.to_owned()),
+                },
+            );
+            validate_one(tx, &line, version).await?;
+            insert(tx, &line).await?;
+            audit::record(tx, who, Action::Create, "budget_line", &line.id, None::<&()>, Some(&line)).await?;
+            Ok((line, true))
+        }
+    }
+}
+
+/// The currency of a cell's line, if the cell has one.
+pub(crate) async fn cell_currency(
+    ex: &mut impl Executor,
+    version_id: &str,
+    fiscal_period: FiscalPeriod,
+    cost_center_id: &str,
+    cost_type_id: &str,
+    project_id: Option<&str>,
+) -> Result<Option<String>> {
+    Ok(find_cell(ex, version_id, fiscal_period, cost_center_id, cost_type_id, project_id).await?.map(|l| l.currency))
+}
+
+async fn find_cell(
+    ex: &mut impl Executor,
+    version_id: &str,
+    fiscal_period: FiscalPeriod,
+    cost_center_id: &str,
+    cost_type_id: &str,
+    project_id: Option<&str>,
+) -> Result<Option<BudgetLine>> {
+    let row = query(format!(
+        "SELECT {COLUMNS} FROM budget_lines WHERE budget_version_id = $1 AND fiscal_period = $2 AND cost_center_id = $3 \
+         AND cost_type_id = $4 AND COALESCE(project_id, '') = $5"
+    ))
+    .bind(version_id)
+    .bind(fiscal_period.to_string())
+    .bind(cost_center_id)
+    .bind(cost_type_id)
+    .bind(project_id.unwrap_or(""))
+    .fetch_optional(ex)
+    .await?;
+    row.as_ref().map(from_row).transpose()
+}
