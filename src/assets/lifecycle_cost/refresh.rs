@@ -174,8 +174,9 @@ async fn forecast_in(ex: &mut impl Executor, today: NaiveDate, months: u32, upli
                 Some(u) => *u,
                 None => *units.entry(asset.currency.clone()).or_insert(minor_units(ex, &asset.currency).await?),
             };
-            let replacement_cost = (cost * (Decimal::ONE_HUNDRED + uplift_percent) / Decimal::ONE_HUNDRED)
+            let mut replacement_cost = (cost * (Decimal::ONE_HUNDRED + uplift_percent) / Decimal::ONE_HUNDRED)
                 .round_dp_with_strategy(minor, RoundingStrategy::MidpointNearestEven);
+            replacement_cost.rescale(minor);
             let overdue = eol < today;
             items.push(RefreshItem {
                 asset_id: asset.id.clone(),
