@@ -20,6 +20,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/assets/refresh-forecast": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Assets in use reaching end of life within `months` (or past it), with
+         *     their replacement cost and the fiscal period to plan it in.
+         */
+        get: operations["refresh_forecast"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/assets/refresh-forecast/budget": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Adds the refresh forecast's replacements in a draft version's fiscal year
+         *     to its budget cells, each asset once per version.
+         */
+        post: operations["write_refresh_budget"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/assets/{id}": {
         parameters: {
             query?: never;
@@ -38,6 +78,49 @@ export interface paths {
          *     The state changes only through transitions.
          */
         patch: operations["update_asset"];
+        trace?: never;
+    };
+    "/api/v1/assets/{id}/depreciation-schedule": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The asset's depreciation by fiscal period and fiscal year, adding up to
+         *     cost minus salvage exactly. `book=tax` uses the asset's tax settings (its
+         *     book settings when it has none; `settings.source` says which).
+         */
+        get: operations["depreciation_schedule"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/assets/{id}/tco": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The asset's total cost of ownership up to a date: acquisition, running
+         *     costs (maintenance, support, licences booked on it), ITSM effort and ITOM
+         *     usage share (null until synchronised), minus its residual value; and per
+         *     month in service. In the reporting currency, with the rates used.
+         */
+        get: operations["asset_tco"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/api/v1/assets/{id}/transitions": {
@@ -62,6 +145,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/assets/{id}/value": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The asset's cost, accumulated depreciation and book value at the end of a
+         *     date, past or future; within a period depreciation accrues evenly by day.
+         */
+        get: operations["asset_value"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/audit-log": {
         parameters: {
             query?: never;
@@ -71,6 +174,28 @@ export interface paths {
         };
         /** The audit log, newest first. Roles admin and finance. */
         get: operations["list_audit_log"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/budget-analytics/variance": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Budget versus forecast versus actual for a fiscal year, grouped by period,
+         *     cost center, project and/or cost type: variance (amount and %), burn rate,
+         *     run-rate forecast and EAC, in the reporting currency, with the exchange
+         *     rates used. A missing rate is a 422 naming the currency and period.
+         */
+        get: operations["budget_variance"];
         put?: never;
         post?: never;
         delete?: never;
@@ -329,6 +454,26 @@ export interface paths {
         patch: operations["update_demand"];
         trace?: never;
     };
+    "/api/v1/demands/{id}/financials": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A demand's business case as the plan, with the budget and actuals of the
+         *     project it became, if any.
+         */
+        get: operations["demand_financials"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/demands/{id}/transitions": {
         parameters: {
             query?: never;
@@ -345,6 +490,27 @@ export interface paths {
          *     in the same transaction; the answer's `project_id` names it.
          */
         post: operations["transition_demand"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/depreciation/runs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Posts the book depreciation of every asset up to a fiscal period to the
+         *     ledger (source `depreciation`), once per asset and period: running it again
+         *     posts nothing twice.
+         */
+        post: operations["create_depreciation_run"];
         delete?: never;
         options?: never;
         head?: never;
@@ -874,6 +1040,26 @@ export interface paths {
         patch: operations["update_project"];
         trace?: never;
     };
+    "/api/v1/projects/{id}/financials": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A project's costs (CapEx/OpEx) and benefits by fiscal year and period:
+         *     plan (estimates), budget and actual, in the project's currency.
+         */
+        get: operations["project_financials"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/projects/{id}/transitions": {
         parameters: {
             query?: never;
@@ -924,6 +1110,26 @@ export interface paths {
         options?: never;
         head?: never;
         patch: operations["update_service"];
+        trace?: never;
+    };
+    "/api/v1/services/{id}/tco": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The service's total cost of ownership: everything booked to it or to its
+         *     assets, their acquisitions, minus their residual values.
+         */
+        get: operations["service_tco"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/api/v1/settings": {
@@ -1035,6 +1241,11 @@ export interface components {
             /** @description The organisation's unique inventory tag. */
             asset_tag?: string | null;
             cost_center_id?: string | null;
+            /**
+             * @description The cost type the asset's acquisition, depreciation and replacement are
+             *     booked on (e.g. a CapEx hardware type).
+             */
+            cost_type_id?: string | null;
             /** Format: date-time */
             created_at: string;
             currency: string;
@@ -1056,6 +1267,7 @@ export interface components {
             service_id?: string | null;
             source_ids: components["schemas"]["SourceId"][];
             state: components["schemas"]["AssetState"];
+            tax_depreciation?: components["schemas"]["TaxDepreciation"] | null;
             /** Format: date-time */
             updated_at: string;
             /** Format: int32 */
@@ -1074,6 +1286,7 @@ export interface components {
             acquisition_date?: string | null;
             asset_tag?: string | null;
             cost_center_id?: string | null;
+            cost_type_id?: string | null;
             currency?: string | null;
             depreciation_convention?: components["schemas"]["DepreciationConvention"] | null;
             depreciation_method?: components["schemas"]["DepreciationMethod"] | null;
@@ -1090,6 +1303,7 @@ export interface components {
             service_id?: string | null;
             /** @description Replaces all source identifiers when present. */
             source_ids?: components["schemas"]["SourceId"][] | null;
+            tax_depreciation?: components["schemas"]["TaxDepreciation"] | null;
             /** Format: int32 */
             useful_life_months?: number | null;
             vendor_id?: string | null;
@@ -1114,6 +1328,19 @@ export interface components {
          * @enum {string}
          */
         AssetState: "requested" | "ordered" | "in_stock" | "deployed" | "in_maintenance" | "retired" | "disposed";
+        AssetValue: {
+            /** @example 520.00 */
+            accumulated_depreciation: string;
+            asset_id: string;
+            book: components["schemas"]["Book"];
+            /** @example 1880.00 */
+            book_value: string;
+            /** @example 2400.00 */
+            cost: string;
+            currency: string;
+            /** Format: date */
+            date: string;
+        };
         /** @description One audit entry. */
         AuditEntry: {
             action: string;
@@ -1132,6 +1359,11 @@ export interface components {
         BTreeMap: {
             [key: string]: string;
         };
+        /**
+         * @description Which set of depreciation rules.
+         * @enum {string}
+         */
+        Book: "book" | "tax";
         /** @enum {string} */
         BudgetKind: "plan" | "reforecast";
         BudgetLine: {
@@ -1252,6 +1484,15 @@ export interface components {
             name: string;
             taxonomy_version: components["schemas"]["TaxonomyVersion"];
         };
+        /** @description Costs split by classification. */
+        CostSplit: {
+            /** @example 120000.00 */
+            capex: string;
+            /** @example 30000.00 */
+            opex: string;
+            /** @example 150000.00 */
+            total: string;
+        };
         CostType: {
             classification: components["schemas"]["Classification"];
             code: string;
@@ -1264,6 +1505,11 @@ export interface components {
             updated_at: string;
             /** Format: int64 */
             version: number;
+        };
+        CostTypeAmount: {
+            amount: string;
+            classification: components["schemas"]["Classification"];
+            cost_type_id: string;
         };
         CostTypePatch: {
             classification?: components["schemas"]["Classification"] | null;
@@ -1280,6 +1526,11 @@ export interface components {
              */
             minor_units: number;
             name: string;
+        };
+        CurrencyAmount: {
+            /** @example 1250.00 */
+            amount: string;
+            currency: string;
         };
         /**
          * @description The sum of a version's lines in one currency. Lines are never converted
@@ -1374,6 +1625,43 @@ export interface components {
          * @enum {string}
          */
         DepreciationMethod: "none" | "straight_line" | "declining_balance" | "double_declining_balance" | "sum_of_years_digits";
+        /** @description What a run posted. Running again posts only periods not posted before. */
+        DepreciationRun: {
+            /**
+             * Format: int32
+             * @description Depreciating assets in service looked at.
+             */
+            assets: number;
+            /**
+             * Format: int32
+             * @description Lines of earlier runs, not posted again.
+             */
+            lines_already_posted: number;
+            /** Format: int32 */
+            lines_posted: number;
+            /** @description What this run posted, per currency. */
+            posted: components["schemas"]["CurrencyAmount"][];
+            /** @description Assets that depreciate but could not be posted, and why. */
+            skipped: components["schemas"]["SkippedAsset"][];
+            through_period: components["schemas"]["FiscalPeriod"];
+        };
+        DepreciationSchedule: {
+            asset_id: string;
+            book: components["schemas"]["Book"];
+            /**
+             * @description `cost − salvage`: what the periods add up to, exactly.
+             * @example 2100.00
+             */
+            depreciable_amount: string;
+            periods: components["schemas"]["PeriodDepreciation"][];
+            settings: components["schemas"]["ScheduleSettings"];
+            years: components["schemas"]["YearDepreciation"][];
+        };
+        /**
+         * @description What a variance report can group by.
+         * @enum {string}
+         */
+        Dimension: "period" | "cost_center" | "project" | "cost_type";
         /**
          * @description The answer to `discover`: the streams when the call succeeded, and the
          *     invocation either way.
@@ -1474,6 +1762,34 @@ export interface components {
             parameter?: string | null;
             /** @description JSON pointer (RFC 6901) to the offending body member, e.g. `/lines/3/amount`. */
             pointer?: string | null;
+        };
+        FinancialPeriod: {
+            actual: components["schemas"]["CostSplit"];
+            budget: components["schemas"]["CostSplit"];
+            /** @example FY2027-P03 */
+            fiscal_period: string;
+        };
+        FinancialTotals: {
+            actual: components["schemas"]["CostSplit"];
+            budget: components["schemas"]["CostSplit"];
+            plan: components["schemas"]["PlanFigures"];
+        };
+        FinancialYear: {
+            actual: components["schemas"]["CostSplit"];
+            budget: components["schemas"]["CostSplit"];
+            budget_version?: components["schemas"]["VersionRef"] | null;
+            /** Format: int32 */
+            fiscal_year: number;
+            plan: components["schemas"]["PlanFigures"];
+        };
+        Financials: {
+            currency: string;
+            demand_id?: string | null;
+            periods: components["schemas"]["FinancialPeriod"][];
+            project_id?: string | null;
+            rates_used: components["schemas"]["RateUsed"][];
+            totals: components["schemas"]["FinancialTotals"];
+            years: components["schemas"]["FinancialYear"][];
         };
         /**
          * @description A fiscal period: fiscal year (named after the calendar year it ends in) and period 01 to 12
@@ -1679,6 +1995,8 @@ export interface components {
             acquisition_date?: string | null;
             asset_tag?: string | null;
             cost_center_id?: string | null;
+            /** @description The cost type its acquisition, depreciation and replacement are booked on. */
+            cost_type_id?: string | null;
             /** @description Defaults to the reporting currency. */
             currency?: string | null;
             depreciation_convention?: components["schemas"]["DepreciationConvention"] | null;
@@ -1707,6 +2025,7 @@ export interface components {
             service_id?: string | null;
             source_ids?: components["schemas"]["SourceId"][];
             state?: components["schemas"]["AssetState"] | null;
+            tax_depreciation?: components["schemas"]["TaxDepreciation"] | null;
             /**
              * Format: int32
              * @description 1 to 600; required unless the method is `none`.
@@ -1772,6 +2091,10 @@ export interface components {
              */
             risk?: number | null;
             title: string;
+        };
+        NewDepreciationRun: {
+            /** @description Post every period up to and including this one. */
+            through_period: components["schemas"]["FiscalPeriod"];
         };
         NewExchangeRate: {
             base_currency: string;
@@ -1864,6 +2187,17 @@ export interface components {
             /** Format: date */
             start_date?: string | null;
         };
+        NewRefreshBudget: {
+            /** @description A draft version; only replacements in its fiscal year are written. */
+            budget_version_id: string;
+            /**
+             * Format: int32
+             * @description As for the forecast: 1 to 120, default 12.
+             */
+            months?: number | null;
+            /** @example 5 */
+            uplift_percent?: string | null;
+        };
         NewService: {
             code: string;
             kind: components["schemas"]["ServiceKind"];
@@ -1890,6 +2224,11 @@ export interface components {
                 /** @description The organisation's unique inventory tag. */
                 asset_tag?: string | null;
                 cost_center_id?: string | null;
+                /**
+                 * @description The cost type the asset's acquisition, depreciation and replacement are
+                 *     booked on (e.g. a CapEx hardware type).
+                 */
+                cost_type_id?: string | null;
                 /** Format: date-time */
                 created_at: string;
                 currency: string;
@@ -1911,6 +2250,7 @@ export interface components {
                 service_id?: string | null;
                 source_ids: components["schemas"]["SourceId"][];
                 state: components["schemas"]["AssetState"];
+                tax_depreciation?: components["schemas"]["TaxDepreciation"] | null;
                 /** Format: date-time */
                 updated_at: string;
                 /** Format: int32 */
@@ -2550,6 +2890,26 @@ export interface components {
              */
             total: number;
         };
+        /** @description One fiscal period of a schedule. */
+        PeriodDepreciation: {
+            /**
+             * @description Depreciation up to and including this period.
+             * @example 500.00
+             */
+            accumulated: string;
+            /** @example 41.67 */
+            amount: string;
+            /**
+             * @description Cost minus accumulated depreciation at the end of the period.
+             * @example 1500.00
+             */
+            book_value: string;
+            /** Format: date */
+            end_date: string;
+            fiscal_period: components["schemas"]["FiscalPeriod"];
+            /** Format: date */
+            start_date: string;
+        };
         /** @description A period with its calendar dates. */
         PeriodInfo: {
             /** Format: date */
@@ -2561,6 +2921,13 @@ export interface components {
             number: number;
             /** Format: date */
             start_date: string;
+        };
+        /** @description The business case's figures for a year. */
+        PlanFigures: {
+            benefit: string;
+            capex: string;
+            opex: string;
+            total: string;
         };
         Plugin: {
             /** @description Hex SHA-256 of the component. */
@@ -2695,6 +3062,92 @@ export interface components {
         RateMonth: string;
         /** @enum {string} */
         RateType: "average" | "closing" | "budget";
+        /** @description One rate a report converted with. */
+        RateUsed: {
+            from_currency: string;
+            month: components["schemas"]["RateMonth"];
+            /**
+             * @description Units of `to_currency` per unit of `from_currency` (derived by
+             *     inverting the opposite pair when only that one is recorded).
+             * @example 1.0875
+             */
+            rate: string;
+            rate_type: components["schemas"]["RateType"];
+            to_currency: string;
+        };
+        RefreshBudgetEntry: {
+            /** @description What was added to the line, in the line's currency. */
+            amount: string;
+            asset_id: string;
+            budget_line_id: string;
+            currency: string;
+            fiscal_period: string;
+        };
+        RefreshBudgetResult: {
+            added: components["schemas"]["RefreshBudgetEntry"][];
+            /** @description Assets whose replacement the version holds from an earlier write. */
+            already_in_version: string[];
+            budget_version_id: string;
+            /** Format: int32 */
+            lines_created: number;
+            /** Format: int32 */
+            lines_updated: number;
+            /** @description Assets whose replacement falls in another fiscal year. */
+            outside_fiscal_year: string[];
+            /** @description Assets that cannot be planned, and why. */
+            skipped: components["schemas"]["SkippedAsset"][];
+        };
+        RefreshForecast: {
+            /** Format: date */
+            from: string;
+            items: components["schemas"]["RefreshItem"][];
+            /** @description Replacement costs per currency. */
+            totals: components["schemas"]["CurrencyAmount"][];
+            /** @description Assets reaching end of life without a purchase cost to price them. */
+            unpriced: components["schemas"]["SkippedAsset"][];
+            /** Format: date */
+            until: string;
+            uplift_percent: string;
+        };
+        RefreshItem: {
+            asset_id: string;
+            cost_center_id?: string | null;
+            cost_type_id?: string | null;
+            currency: string;
+            /** Format: date */
+            end_of_life: string;
+            /**
+             * @description Where the replacement is planned.
+             * @example FY2027-P03
+             */
+            fiscal_period: string;
+            name: string;
+            /** @description The end of life has passed and the asset is still in use. */
+            overdue: boolean;
+            /** @example 1574.95 */
+            replacement_cost: string;
+            service_id?: string | null;
+            state: components["schemas"]["AssetState"];
+        };
+        /** @description The settings a schedule was computed with. */
+        ScheduleSettings: {
+            convention: components["schemas"]["DepreciationConvention"];
+            /** @example 2400.00 */
+            cost: string;
+            currency: string;
+            /** Format: date */
+            in_service_date: string;
+            method: components["schemas"]["DepreciationMethod"];
+            /** @example 300.00 */
+            salvage: string;
+            /**
+             * @description Where the settings came from: `book`, `tax`, or `book` for a tax
+             *     schedule of an asset without tax settings.
+             */
+            source: components["schemas"]["Book"];
+            /** Format: int32 */
+            useful_life_months: number;
+        };
         Service: {
             code: string;
             /** Format: date-time */
@@ -2740,6 +3193,10 @@ export interface components {
             fiscal_year_start_month?: number | null;
             reporting_currency?: string | null;
         };
+        SkippedAsset: {
+            asset_id: string;
+            reason: string;
+        };
         /**
          * @description An identifier under which a source (a CMDB, a cloud account, a connector)
          *     reports the asset. Each `(source, external_id)` names one asset.
@@ -2767,8 +3224,59 @@ export interface components {
             /** Format: int64 */
             lines: number;
         };
+        /**
+         * @description How an asset depreciates for tax purposes when that differs from its books
+         *     (a shorter tax life, an accelerated method). Without these settings the tax
+         *     schedule is the book schedule.
+         */
+        TaxDepreciation: {
+            convention: components["schemas"]["DepreciationConvention"];
+            method: components["schemas"]["DepreciationMethod"];
+            /**
+             * @description The tax salvage value; defaults to 0 and is at most `purchase_cost`.
+             * @example 0
+             */
+            residual_value?: string;
+            /**
+             * Format: int32
+             * @description 1 to 600.
+             */
+            useful_life_months: number;
+        };
         /** @enum {string} */
         TaxonomyVersion: "v4" | "v5";
+        Tco: {
+            acquisition: string;
+            /** @description Of `acquisition`, the recorded purchase costs standing in for missing ledger lines. */
+            acquisition_from_purchase_cost: string;
+            /** Format: date */
+            as_of: string;
+            /**
+             * Format: int32
+             * @description Assets counted (1 for an asset).
+             */
+            assets: number;
+            /** @description Ledger costs by cost type (acquisition and running). */
+            by_cost_type: components["schemas"]["CostTypeAmount"][];
+            /** @description The reporting currency. */
+            currency: string;
+            /** @description The asset or service. */
+            id: string;
+            /** @description Null until ITOM utilisation is synchronised (see the hooks). */
+            itom_usage_share?: string | null;
+            /** @description Null until ITSM effort is synchronised (see the hooks). */
+            itsm_effort?: string | null;
+            /** @description `tco / months_in_service`; null before the first month of service. */
+            monthly_tco?: string | null;
+            /** Format: int32 */
+            months_in_service: number;
+            rates_used: components["schemas"]["RateUsed"][];
+            residual_value: string;
+            running_costs: string;
+            /** @description `asset` or `service`. */
+            scope: string;
+            tco: string;
+        };
         Tower: {
             code: string;
             /** @description The tower's domain, e.g. Infrastructure or Application. */
@@ -2792,6 +3300,44 @@ export interface components {
             /** Format: int64 */
             version: number;
         };
+        VarianceReport: {
+            budget_version: components["schemas"]["VersionRef"];
+            /** @description The reporting currency every amount is in. */
+            currency: string;
+            /** @description `forecast` or `budget`: what EAC adds for the periods to come. */
+            eac_basis: string;
+            /** Format: int32 */
+            elapsed_periods: number;
+            /** Format: int32 */
+            fiscal_year: number;
+            forecast_version?: components["schemas"]["VersionRef"] | null;
+            group_by: components["schemas"]["Dimension"][];
+            rate_type: components["schemas"]["RateType"];
+            rates_used: components["schemas"]["RateUsed"][];
+            rows: components["schemas"]["VarianceRow"][];
+            through_period?: string | null;
+            totals: components["schemas"]["VarianceRow"];
+        };
+        /**
+         * @description One group's figures, in the reporting currency. The grouping fields not
+         *     grouped by are null (as is `project_id` for spend outside projects).
+         */
+        VarianceRow: {
+            actual: string;
+            budget: string;
+            budget_to_date: string;
+            burn_rate?: string | null;
+            cost_center_id?: string | null;
+            cost_type_id?: string | null;
+            eac: string;
+            fiscal_period?: string | null;
+            forecast?: string | null;
+            project_id?: string | null;
+            run_rate_forecast?: string | null;
+            variance: string;
+            variance_at_completion: string;
+            variance_percent?: string | null;
+        };
         Vendor: {
             /** Format: date-time */
             created_at: string;
@@ -2804,6 +3350,23 @@ export interface components {
         };
         VendorPatch: {
             name?: string | null;
+        };
+        VersionRef: {
+            id: string;
+            kind: components["schemas"]["BudgetKind"];
+            name: string;
+            state: components["schemas"]["BudgetState"];
+        };
+        /** @description The periods of one fiscal year added up. */
+        YearDepreciation: {
+            /** @example 500.00 */
+            accumulated: string;
+            /** @example 500.00 */
+            amount: string;
+            /** @example 1500.00 */
+            book_value: string;
+            /** Format: int32 */
+            fiscal_year: number;
         };
         YearEstimate: {
             /**
@@ -2910,6 +3473,97 @@ export interface operations {
                     "application/json": components["schemas"]["Problem"];
                 };
             };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    refresh_forecast: {
+        parameters: {
+            query?: {
+                /** @description The horizon: 1 to 120 months from today; default 12. */
+                months?: number;
+                /**
+                 * @description Price change of a replacement over its purchase cost, in percent (e.g. `5` or `-10`); default 0.
+                 * @example 5
+                 */
+                uplift_percent?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RefreshForecast"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    write_refresh_budget: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NewRefreshBudget"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RefreshBudgetResult"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The version is not a draft */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -3052,6 +3706,87 @@ export interface operations {
             };
         };
     };
+    depreciation_schedule: {
+        parameters: {
+            query?: {
+                /** @description `book` (default) or `tax`. */
+                book?: components["schemas"]["Book"];
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DepreciationSchedule"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The asset does not depreciate or lacks a setting */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    asset_tco: {
+        parameters: {
+            query?: {
+                /** @description Costs up to and including this date; default today. */
+                as_of?: string;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Tco"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     transition_asset: {
         parameters: {
             query?: never;
@@ -3077,6 +3812,48 @@ export interface operations {
             };
             /** @description Illegal transition; the detail lists the legal ones */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    asset_value: {
+        parameters: {
+            query: {
+                /** @description The date, past or future. */
+                date: string;
+                /** @description `book` (default) or `tax`. */
+                book?: components["schemas"]["Book"];
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AssetValue"];
+                };
+            };
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3125,6 +3902,57 @@ export interface operations {
                 };
             };
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    budget_variance: {
+        parameters: {
+            query: {
+                /** @description The fiscal year, named after the calendar year it ends in. */
+                fiscal_year: number;
+                /** @description Default: the year's newest approved or locked plan (else its newest plan). */
+                budget_version_id?: string;
+                /** @description Default: the year's newest reforecast, if any. */
+                forecast_version_id?: string;
+                /**
+                 * @description The last elapsed period, in the fiscal year.
+                 * @example FY2027-P03
+                 */
+                through_period?: string;
+                /** @description Comma-separated: `period`, `cost_center`, `project`, `cost_type`. Default `period`. */
+                group_by?: string;
+                /** @description The rate type amounts in other currencies convert at; default `average`. */
+                rate_type?: components["schemas"]["RateType"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["VarianceReport"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4297,6 +5125,43 @@ export interface operations {
             };
         };
     };
+    demand_financials: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Financials"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     transition_demand: {
         parameters: {
             query?: never;
@@ -4338,6 +5203,45 @@ export interface operations {
                 };
             };
             /** @description The project cannot be created, e.g. no portfolio */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    create_depreciation_run: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NewDepreciationRun"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DepreciationRun"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -6303,6 +7207,43 @@ export interface operations {
             };
         };
     };
+    project_financials: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Financials"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     transition_project: {
         parameters: {
             query?: never;
@@ -6504,6 +7445,46 @@ export interface operations {
                 };
             };
             412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    service_tco: {
+        parameters: {
+            query?: {
+                /** @description Costs up to and including this date; default today. */
+                as_of?: string;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Tco"];
+                };
+            };
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
