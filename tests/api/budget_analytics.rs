@@ -120,6 +120,24 @@ db_test!(async fn variance_converts_other_currencies_at_each_periods_rate_and_li
     assert_eq!(dec(&by_type["totals"]["actual"]), d("2610"), "the same total however it is grouped");
 });
 
+db_test!(async fn depreciation_counts_as_actual_only_when_asked(app) {
+    let f = fixtures(&app).await;
+    let (plan, _) = books(&app, &f).await;
+    app.post(Finance, "/api/v1/assets", json!({
+        "name": "Server", "kind": "hardware", "purchase_cost": "1200", "currency": "USD", "in_service_date": "2026-01-01",
+        "depreciation_method": "straight_line", "useful_life_months": 12,
+        "cost_center_id": f.cost_center_id, "cost_type_id": f.capex_type_id,
+    }))
+    .await
+    .expect(201);
+    app.post(Finance, "/api/v1/depreciation/runs", json!({ "through_period": "FY2026-P03" })).await.expect(200);
+    let path = format!("/api/v1/budget-analytics/variance?fiscal_year=2026&budget_version_id={plan}&through_period=FY2026-P03");
+    let report = app.get(Viewer, &path).await.expect(200).body;
+    assert_eq!(dec(&report["totals"]["actual"]), d("2610"), "depreciation restates purchases: not counted by default");
+    let with = app.get(Viewer, &format!("{path}&include_depreciation=true")).await.expect(200).body;
+    assert_eq!(dec(&with["totals"]["actual"]), d("2910"));
+});
+
 db_test!(async fn a_missing_rate_is_a_422_naming_the_currency_and_period_never_a_silent_one(app) {
     let f = fixtures(&app).await;
     let (plan, _) = books(&app, &f).await;

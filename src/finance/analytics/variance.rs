@@ -9,7 +9,10 @@
 //!   those of the elapsed periods;
 //! * `forecast`: the reforecast version's lines for the whole year (null
 //!   without a reforecast);
-//! * `actual`: ledger lines of the elapsed periods;
+//! * `actual`: ledger lines of the elapsed periods, without depreciation
+//!   (source `depreciation`), which restates capital purchases over time and
+//!   would count them twice against a budget that plans the purchases; with
+//!   `include_depreciation=true` it counts too (a P&L view);
 //! * `variance = actual − budget_to_date` (positive: over budget) and
 //!   `variance_percent = variance / budget_to_date × 100` (null when nothing
 //!   was budgeted to date);
@@ -78,6 +81,8 @@ pub struct VarianceQuery {
     pub group_by: Option<String>,
     /// The rate type amounts in other currencies convert at; default `average`.
     pub rate_type: Option<RateType>,
+    /// Count depreciation lines as actuals; default false.
+    pub include_depreciation: Option<bool>,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -320,8 +325,13 @@ pub async fn report(db: &Db, q: &VarianceQuery) -> Result<VarianceReport> {
     if let Some(f) = &forecast {
         collect(&mut ex, &mut raw, lines, std::slice::from_ref(&f.id), Measure::Forecast, &dims).await?;
     }
-    let ledger = "SELECT fiscal_period, cost_center_id, cost_type_id, project_id, currency, amount FROM ledger_lines \
-                  WHERE fiscal_period >= $1 AND fiscal_period <= $2";
+    let ledger = if q.include_depreciation.unwrap_or(false) {
+        "SELECT fiscal_period, cost_center_id, cost_type_id, project_id, currency, amount FROM ledger_lines \
+         WHERE fiscal_period >= $1 AND fiscal_period <= $2"
+    } else {
+        "SELECT fiscal_period, cost_center_id, cost_type_id, project_id, currency, amount FROM ledger_lines \
+         WHERE fiscal_period >= $1 AND fiscal_period <= $2 AND source <> 'depreciation'"
+    };
     let bounds = [FiscalPeriod { year, number: 1 }.to_string(), through.map_or(String::new(), |t| t.to_string())];
     if through.is_some() {
         collect(&mut ex, &mut raw, ledger, &bounds, Measure::Actual, &dims).await?;

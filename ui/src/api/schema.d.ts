@@ -3929,6 +3929,8 @@ export interface operations {
                 group_by?: string;
                 /** @description The rate type amounts in other currencies convert at; default `average`. */
                 rate_type?: components["schemas"]["RateType"];
+                /** @description Count depreciation lines as actuals; default false. */
+                include_depreciation?: boolean;
             };
             header?: never;
             path?: never;
