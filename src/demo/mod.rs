@@ -252,11 +252,54 @@ mod tests {
         let ratio = actual_by_year[&last_year] / plan;
         assert!(ratio > Decimal::new(90, 2) && ratio < Decimal::new(115, 2), "last year's actuals are {ratio} of plan");
 
+        reports_are_not_trivial(db).await;
+
         let started = Instant::now();
         load_if_empty(db).await.unwrap();
         assert!(started.elapsed().as_secs() < 2, "a second load only looks");
         assert_eq!(count(db, "SELECT COUNT(*) AS n FROM projects").await, 40);
         assert_eq!(count(db, "SELECT COUNT(*) AS n FROM ledger_lines").await, ledger::LINES as i64);
+    }
+
+    /// The finance reports of the demo organisation have something to show:
+    /// book and tax schedules, TCO, a refresh forecast and a variance report
+    /// with converted currencies.
+    async fn reports_are_not_trivial(db: &Db) {
+        use crate::assets::depreciation::{self, Book};
+        use crate::assets::lifecycle_cost::{self, TcoQuery, refresh};
+        use crate::finance::analytics::variance::{self, VarianceQuery};
+
+        let taxed = query("SELECT id FROM assets WHERE tax_depreciation_method IS NOT NULL AND in_service_date IS NOT NULL LIMIT 1")
+            .fetch_one(&mut db.clone())
+            .await
+            .unwrap()
+            .get::<String>("id")
+            .unwrap();
+        let book = depreciation::schedule_of(db, &taxed, Book::Book).await.unwrap();
+        let tax = depreciation::schedule_of(db, &taxed, Book::Tax).await.unwrap();
+        assert_eq!(tax.settings.source, Book::Tax);
+        assert_ne!(book.years[0].amount, tax.years[0].amount, "tax depreciates faster than the books");
+
+        let hosting = query("SELECT id FROM services WHERE code = 'HOST'").fetch_one(&mut db.clone()).await.unwrap().get::<String>("id").unwrap();
+        let tco = lifecycle_cost::of_service(db, &hosting, &TcoQuery::default()).await.unwrap();
+        assert!(tco.assets > 0 && tco.acquisition > Decimal::ZERO && tco.running_costs > Decimal::ZERO, "{tco:?}");
+
+        let forecast = refresh::forecast(db, &refresh::RefreshQuery::default()).await.unwrap();
+        assert!(!forecast.items.is_empty(), "some assets reach end of life within a year");
+
+        let year = calendar::load(&mut db.clone()).await.unwrap().year_of(Utc::now().date_naive());
+        let q = VarianceQuery {
+            fiscal_year: year,
+            budget_version_id: None,
+            forecast_version_id: None,
+            through_period: None,
+            group_by: Some("cost_center".into()),
+            rate_type: None,
+            include_depreciation: None,
+        };
+        let report = variance::report(db, &q).await.unwrap();
+        assert!(report.forecast_version.is_some() && report.rows.len() > 5, "{} rows", report.rows.len());
+        assert!(report.totals.actual > Decimal::ZERO && !report.rates_used.is_empty());
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -196,6 +196,17 @@ db_test!(async fn project_and_demand_financials_are_time_phased_from_plan_budget
     assert_eq!(dec(&fin["totals"]["plan"]["benefit"]), d("1200"));
     assert_eq!(fin["rates_used"][0]["month"], "2026-02");
 
+    // What ROI models read: costs and benefits per year, both positive.
+    use itbm::finance::analytics::project_financials::{CashFlowBasis, YearCashFlow, yearly_cash_flows};
+    let plan = yearly_cash_flows(&app.db, &project, CashFlowBasis::Plan).await.unwrap();
+    assert_eq!(plan, [
+        YearCashFlow { fiscal_year: 2026, costs: d("1200"), benefits: d("300") },
+        YearCashFlow { fiscal_year: 2027, costs: d("200"), benefits: d("900") },
+    ]);
+    let actual = yearly_cash_flows(&app.db, &project, CashFlowBasis::Actual).await.unwrap();
+    assert_eq!(actual[0].costs, d("352.50"));
+    assert_eq!(actual[0].benefits, d("300"), "benefits always come from the plan");
+
     let demand = app
         .post(PortfolioManager, "/api/v1/demands", json!({
             "title": "Scanner refresh", "investment_category": "run", "risk": 2,
