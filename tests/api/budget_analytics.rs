@@ -30,6 +30,7 @@ async fn version(app: &TestApp, name: &str, kind: &str) -> String {
     app.post(Finance, "/api/v1/budget-versions", json!({ "name": name, "fiscal_year": 2026, "kind": kind })).await.expect(201).id()
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn budget_line(app: &TestApp, version: &str, period: &str, center: &str, cost_type: &str, amount: &str, currency: &str, project: Option<&str>) {
     let body = json!({ "fiscal_period": period, "cost_center_id": center, "cost_type_id": cost_type, "amount": amount, "currency": currency, "project_id": project });
     app.post(Finance, &format!("/api/v1/budget-versions/{version}/lines"), body).await.expect(201);

@@ -25,6 +25,7 @@
 //!    * `daily`: the first month counts the days from the in-service date to
 //!      its end (the date itself included) over the days of that month; then
 //!      one twelfth per month; the last month takes what is left of the life.
+//!
 //!    A month's depreciation is the life-years' depreciation pro rata to the
 //!    part of each life-year the month covers. For declining methods this is
 //!    Excel's own treatment of fractional periods in `VDB`, and a fiscal year
