@@ -16,7 +16,7 @@ CREATE TABLE scoring_frameworks (
 
 CREATE TABLE scoring_criteria (
     framework_id TEXT NOT NULL REFERENCES scoring_frameworks(id) ON DELETE CASCADE,
-    position     INTEGER NOT NULL,
+    position     BIGINT NOT NULL,
     criterion    TEXT NOT NULL,
     name         TEXT NOT NULL,
     weight       NUMERIC NOT NULL,
@@ -45,8 +45,8 @@ CREATE TABLE scenarios (
     portfolio_id TEXT NOT NULL REFERENCES portfolios(id),
     name         TEXT NOT NULL,
     description  TEXT,
-    first_year   INTEGER NOT NULL,
-    years        INTEGER NOT NULL CHECK (years BETWEEN 1 AND 5),
+    first_year   BIGINT NOT NULL,
+    years        BIGINT NOT NULL CHECK (years BETWEEN 1 AND 5),
     discount_rate NUMERIC NOT NULL,
     state        TEXT NOT NULL CHECK (state IN ('draft', 'approved')),
     approved_by  TEXT,
@@ -63,7 +63,7 @@ CREATE TABLE scenario_items (
     item_id     TEXT NOT NULL,
     included    BOOLEAN NOT NULL,
     -- Whole fiscal years the item's estimates move later (negative: earlier).
-    shift_years INTEGER NOT NULL,
+    shift_years BIGINT NOT NULL,
     -- Share of the estimated CapEx, OpEx and benefit funded (1 = as estimated).
     funding     NUMERIC NOT NULL,
     PRIMARY KEY (scenario_id, item_kind, item_id)
@@ -73,7 +73,7 @@ CREATE TABLE scenario_items (
 CREATE TABLE scenario_budget_versions (
     scenario_id       TEXT NOT NULL REFERENCES scenarios(id),
     budget_version_id TEXT NOT NULL REFERENCES budget_versions(id),
-    fiscal_year       INTEGER NOT NULL,
+    fiscal_year       BIGINT NOT NULL,
     PRIMARY KEY (scenario_id, fiscal_year)
 );
 

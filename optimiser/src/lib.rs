@@ -77,7 +77,7 @@ pub struct Problem {
 }
 
 /// A constraint of the problem, as named in explanations.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Constraint {
     Capex { year: i32 },
     Opex { year: i32 },

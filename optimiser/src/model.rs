@@ -65,6 +65,10 @@ fn solve_once(
         return Ok((Vec::new(), 0.0, 0.0, true, 0));
     }
     let mut pb = RowProblem::default();
+    // Objective coefficients scaled into [-1, 1]: HiGHS's tolerances assume
+    // costs of moderate size and it warns about (and works worse with) costs
+    // in the millions. The bound is scaled back below.
+    let scale = p.items.iter().map(|i| f(i.value.abs())).fold(0.0, f64::max).max(1e-9);
     let cols: Vec<_> = p
         .items
         .iter()
@@ -74,7 +78,7 @@ fn solve_once(
                 (_, true) => (0.0, 0.0),
                 _ => (0.0, 1.0),
             };
-            pb.add_integer_column(f(item.value), lo..=hi)
+            pb.add_integer_column(f(item.value) / scale, lo..=hi)
         })
         .collect();
 
@@ -114,12 +118,25 @@ fn solve_once(
     }
 
     let mut model = pb.optimise(Sense::Maximise);
-    model.make_quiet();
+    if std::env::var_os("ITBM_HIGHS_LOG").is_none() {
+        model.make_quiet();
+    } else {
+        model.set_option("output_flag", true);
+        model.set_option("log_to_console", true);
+    }
+    // Start from the greedy selection: HiGHS then prunes against a good
+    // incumbent from the first node on.
+    let start = crate::greedy_by_density(&Problem { capex_budget: capex_budget.to_vec(), opex_budget: opex_budget.to_vec(), ..p.clone() });
+    let start: Vec<f64> = start.iter().map(|c| if *c { 1.0 } else { 0.0 }).collect();
+    let _ = model.try_set_solution(Some(&start), None, None, None);
     model.set_option("mip_rel_gap", options.relative_gap);
     // With a relative gap of 0, HiGHS would still stop at its default
     // absolute gap (1e-6 in objective units): fine for money.
     model.set_option("time_limit", options.time_limit_secs);
     model.set_option("threads", 1);
+    if let Ok(effort) = std::env::var("ITBM_MIP_HEURISTIC_EFFORT") {
+        model.set_option("mip_heuristic_effort", effort.parse::<f64>().unwrap_or(0.05));
+    }
     let solved = model.try_solve().map_err(|e| SolveError::Solver(format!("HiGHS refused the model: {e:?}")))?;
     let status = solved.status();
     let has_solution = matches!(solved.primal_solution_status(), highs::HighsSolutionStatus::Feasible);
@@ -129,9 +146,9 @@ fn solve_once(
         other => return Err(SolveError::Solver(format!("HiGHS stopped without a selection: {other:?}"))),
     }
     let chosen: Vec<bool> = solved.get_solution().columns().iter().map(|v| *v > 0.5).collect();
-    let bound = solved.double_info_value(c"mip_dual_bound").unwrap_or(f64::NAN);
+    let bound = solved.double_info_value(c"mip_dual_bound").unwrap_or(f64::NAN) * scale;
     let nodes = solved.int_info_value(c"mip_node_count").unwrap_or(0);
-    let primal = solved.objective_value();
+    let primal = solved.objective_value() * scale;
     let gap = if bound.is_finite() { ((bound - primal) / primal.abs().max(1.0)).max(0.0) } else { solved.mip_gap() };
     let optimal = status == HighsModelStatus::Optimal;
     Ok((chosen, bound, gap, optimal, nodes))

@@ -310,7 +310,7 @@ async fn build(db: &Db, portfolio_id: &str, r: &OptimiseRequest) -> Result<(Buil
     // Every id in the request must name a candidate.
     let mut checks = Checks::new();
     let mut pointer_of = HashMap::new();
-    let mut known = |pointer: String, id: &str, checks: &mut Checks| -> Option<usize> {
+    let known = |pointer: String, id: &str, checks: &mut Checks| -> Option<usize> {
         let found = index.get(id).copied();
         if found.is_none() {
             checks.fail(pointer, "is not a candidate of this portfolio (an open project or a demand awaiting decision, in the reporting currency)");

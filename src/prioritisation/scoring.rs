@@ -504,13 +504,13 @@ mod tests {
             ],
         );
         let values = BTreeMap::from([("value".to_string(), Decimal::from(5)), ("risk".to_string(), Decimal::from(3))]);
-        let (score, parts, missing) = score(&f, &values, Decimal::new(5, 1));
+        let (total, parts, missing) = score(&f, &values, Decimal::new(5, 1));
         // 100 × (3×1 + 1×0.5 + 1×0.5) / 5 = 80
-        assert_eq!(score, Some(Decimal::from(80)));
+        assert_eq!(total, Some(Decimal::from(80)));
         assert_eq!(parts.iter().map(|p| p.contribution.unwrap()).collect::<Vec<_>>(), vec![Decimal::from(60), Decimal::from(10), Decimal::from(10)]);
         assert!(missing.is_empty());
-        let (score, _, missing) = score(&f, &BTreeMap::new(), Decimal::ZERO);
-        assert_eq!((score, missing), (None, vec!["value".to_string(), "risk".to_string()]));
+        let (total, _, missing) = score(&f, &BTreeMap::new(), Decimal::ZERO);
+        assert_eq!((total, missing), (None, vec!["value".to_string(), "risk".to_string()]));
     }
 
     #[test]
