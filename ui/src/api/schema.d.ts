@@ -810,6 +810,45 @@ export interface paths {
         patch: operations["update_portfolio"];
         trace?: never;
     };
+    "/api/v1/portfolios/{id}/optimise": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Chooses the portfolio's best set of candidates under the budgets and
+         *     constraints, exactly (mixed-integer programming), with the reason each
+         *     left-out item is out, optionally an efficient frontier, and optionally
+         *     saved as a scenario. Infeasible constraints and dependency cycles are a
+         *     422 naming the conflicting members of the request.
+         */
+        post: operations["optimise_portfolio"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/portfolios/{id}/scenarios": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["list_scenarios"];
+        put?: never;
+        post: operations["create_scenario"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/programs": {
         parameters: {
             query?: never;
@@ -888,6 +927,167 @@ export interface paths {
          *     on_hold → completed, or cancelled from any open state.
          */
         post: operations["transition_project"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/scenarios/compare": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Side-by-side figures of 2 to 10 scenarios: CapEx, OpEx and benefit per
+         *     year, NPV, cost-weighted risk and alignment.
+         */
+        get: operations["compare_scenarios"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/scenarios/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["get_scenario"];
+        put?: never;
+        post?: never;
+        delete: operations["delete_scenario"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/scenarios/{id}/approve": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Makes the scenario the plan: one draft budget version per year of its
+         *     horizon whose lines add up to the scenario.
+         */
+        post: operations["approve_scenario"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/scenarios/{id}/items": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** Replaces the scenario's items: include or exclude, shift, fund. */
+        put: operations["replace_scenario_items"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/scenarios/{id}/summary": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["get_scenario_summary"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/scoring-frameworks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["list_frameworks"];
+        put?: never;
+        post: operations["create_framework"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/scoring-frameworks/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["get_framework"];
+        put?: never;
+        post?: never;
+        delete: operations["delete_framework"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/scoring-frameworks/{id}/ranking": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A portfolio's candidates ranked by a framework's score; the tie-break is
+         *     stated in the answer.
+         */
+        get: operations["get_ranking"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/scoring-frameworks/{id}/scores/{item_kind}/{item_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Sets one item's values in a framework (replacing its earlier values) and
+         *     returns its score with each criterion's contribution.
+         */
+        put: operations["set_scores"];
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -1014,6 +1214,18 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        ApproveScenario: {
+            /** @description A cost type classified CapEx, for the CapEx lines. */
+            capex_cost_type_id: string;
+            /** @description For items without a cost center of their own (demands, some projects). */
+            cost_center_id: string;
+            /** @description A cost type classified OpEx, for the OpEx lines. */
+            opex_cost_type_id: string;
+        };
+        ApprovedScenario: {
+            budget_versions: components["schemas"]["BudgetVersionDetail"][];
+            scenario: components["schemas"]["ScenarioDetail"];
+        };
         /** @description What a plugin's manifest asks for. */
         Asks: {
             /**
@@ -1220,6 +1432,13 @@ export interface components {
          * @enum {string}
          */
         Classification: "capex" | "opex";
+        Contribution: {
+            /** @description The part of the score this criterion adds (terms only). */
+            contribution?: string | null;
+            criterion: string;
+            role: components["schemas"]["Role"];
+            value: string;
+        };
         CopyBudgetVersion: {
             description?: string | null;
             kind?: components["schemas"]["BudgetKind"] | null;
@@ -1270,6 +1489,19 @@ export interface components {
             code?: string | null;
             description?: string | null;
             name?: string | null;
+        };
+        Criterion: {
+            direction: components["schemas"]["Direction"];
+            /** @description Short key, unique in the framework, e.g. `customer_value`. */
+            key: string;
+            name: string;
+            /** @example 5 */
+            scale_max: string;
+            /** @example 1 */
+            scale_min: string;
+            source?: components["schemas"]["Source"];
+            /** @example 3 */
+            weight: string;
         };
         Currency: {
             /** @description ISO 4217 code, e.g. `EUR`. */
@@ -1364,6 +1596,11 @@ export interface components {
             project_name?: string | null;
             to: components["schemas"]["DemandState"];
         };
+        /** @description `item_id` may be chosen only together with `needs`. */
+        Dependency: {
+            item_id: string;
+            needs: string;
+        };
         /**
          * @description How the first and last periods of depreciation are counted.
          * @enum {string}
@@ -1374,6 +1611,8 @@ export interface components {
          * @enum {string}
          */
         DepreciationMethod: "none" | "straight_line" | "declining_balance" | "double_declining_balance" | "sum_of_years_digits";
+        /** @enum {string} */
+        Direction: "higher_is_better" | "lower_is_better";
         /**
          * @description The answer to `discover`: the streams when the call succeeded, and the
          *     invocation either way.
@@ -1463,6 +1702,25 @@ export interface components {
             rate?: string | null;
             rate_type?: components["schemas"]["RateType"] | null;
         };
+        ExcludedItem: components["schemas"]["ItemResult"] & {
+            reasons: components["schemas"]["ExclusionReason"][];
+        };
+        /** @description Why an item was left out. */
+        ExclusionReason: {
+            /**
+             * @description `must_not`, `exclusion`, `capex_budget`, `opex_budget`, `capacity`,
+             *     `lower_value` or `within_gap`.
+             */
+            constraint: string;
+            detail: string;
+            /** @description By how much the budget or capacity would be exceeded. */
+            excess?: string | null;
+            /**
+             * Format: int32
+             * @description The fiscal year of a budget or capacity constraint.
+             */
+            fiscal_year?: number | null;
+        };
         /**
          * @description One thing wrong with a request, located by a JSON pointer into the body or by
          *     the name of a query parameter or header.
@@ -1480,6 +1738,34 @@ export interface components {
          * @example FY2027-P03
          */
         FiscalPeriod: string;
+        Framework: {
+            /** @description Built-in frameworks cannot be changed or deleted. */
+            built_in: boolean;
+            /** Format: date-time */
+            created_at: string;
+            criteria: components["schemas"]["Criterion"][];
+            description?: string | null;
+            id: string;
+            kind: components["schemas"]["FrameworkKind"];
+            name: string;
+            /** Format: date-time */
+            updated_at: string;
+            /** Format: int64 */
+            version: number;
+        };
+        /** @enum {string} */
+        FrameworkKind: "weighted" | "wsjf" | "rice" | "value_over_effort";
+        FrontierPoint: {
+            /** @description The share of every CapEx and OpEx budget. */
+            budget_factor: string;
+            capex_budget_total: string;
+            /** @description Absent when the must-fund items do not fit this budget. */
+            objective_value?: string | null;
+            opex_budget_total: string;
+            optimal: boolean;
+            /** Format: int32 */
+            selected: number;
+        };
         Goal: {
             /** Format: date-time */
             created_at: string;
@@ -1522,6 +1808,14 @@ export interface components {
              * @description Deadline of one call in milliseconds (default 10000, at most 300000).
              */
             timeout_ms?: number | null;
+        };
+        GreedyComparison: {
+            /** @description What the optimiser gains over it. */
+            gain: string;
+            /** @description Objective of ranking by value per unit of cost and funding down the list. */
+            objective_value: string;
+            /** Format: int32 */
+            selected: number;
         };
         /** @enum {string} */
         Health: "green" | "amber" | "red";
@@ -1588,6 +1882,36 @@ export interface components {
             requested_by: string;
             /** Format: date-time */
             started_at: string;
+        };
+        ItemEffort: {
+            /** @example 120 */
+            amount: string;
+            /** Format: int32 */
+            fiscal_year: number;
+            item_id: string;
+            role: string;
+        };
+        /**
+         * @description What a candidate is: a demand not yet decided, or a project not yet done.
+         * @enum {string}
+         */
+        ItemKind: "demand" | "project";
+        ItemResult: {
+            item_id: string;
+            item_kind: components["schemas"]["ItemKind"];
+            name: string;
+            /** @description The item's objective value. */
+            value: string;
+        };
+        ItemScore: {
+            contributions: components["schemas"]["Contribution"][];
+            item_id: string;
+            item_kind: components["schemas"]["ItemKind"];
+            /** @description Criteria not scored yet. */
+            missing: string[];
+            name: string;
+            /** @description Absent while a criterion is missing. */
+            score?: string | null;
         };
         /**
          * @description What a plugin does, and so which WIT world its component implements.
@@ -1781,6 +2105,12 @@ export interface components {
             rate: string;
             rate_type: components["schemas"]["RateType"];
         };
+        /** @description A new weighted framework. */
+        NewFramework: {
+            criteria: components["schemas"]["Criterion"][];
+            description?: string | null;
+            name: string;
+        };
         NewGoal: {
             description?: string | null;
             name: string;
@@ -1864,6 +2194,24 @@ export interface components {
             /** Format: date */
             start_date?: string | null;
         };
+        NewScenario: {
+            description?: string | null;
+            /**
+             * @description Defaults to 0.08.
+             * @example 0.08
+             */
+            discount_rate?: string | null;
+            /** Format: int32 */
+            first_fiscal_year: number;
+            /** @description Candidates not listed are not included. */
+            items?: components["schemas"]["ScenarioItemInput"][];
+            name: string;
+            /**
+             * Format: int32
+             * @description 1 to 5.
+             */
+            years: number;
+        };
         NewService: {
             code: string;
             kind: components["schemas"]["ServiceKind"];
@@ -1881,6 +2229,84 @@ export interface components {
         };
         NewVendor: {
             name: string;
+        };
+        /** @enum {string} */
+        Objective: "npv" | "score" | "risk_adjusted_npv";
+        OptimiseRequest: {
+            capacity?: components["schemas"]["RoleCapacity"][];
+            /** @description Per-year CapEx budgets; a year not listed is unlimited. */
+            capex_budget?: components["schemas"]["YearAmount"][];
+            dependencies?: components["schemas"]["Dependency"][];
+            /**
+             * @description Defaults to 0.08.
+             * @example 0.08
+             */
+            discount_rate?: string | null;
+            effort?: components["schemas"]["ItemEffort"][];
+            /** @description Groups of item ids of which at most one may be chosen. */
+            exclusions?: string[][];
+            /**
+             * Format: int32
+             * @description The first fiscal year of the horizon.
+             */
+            first_fiscal_year: number;
+            /** @description Required for the `score` objective. */
+            framework_id?: string | null;
+            /**
+             * Format: int32
+             * @description 0 (default) to 50 frontier points.
+             */
+            frontier_points?: number | null;
+            must_fund?: string[];
+            must_not?: string[];
+            objective: components["schemas"]["Objective"];
+            opex_budget?: components["schemas"]["YearAmount"][];
+            /**
+             * Format: double
+             * @description Stop at this relative gap (default 0: proven optimal); at most 0.05.
+             */
+            relative_gap?: number | null;
+            /** @description Saves the chosen set as a new scenario with this name. */
+            save_as_scenario?: string | null;
+            /** @description Evaluate the items as this scenario shifts and funds them. */
+            scenario_id?: string | null;
+            /**
+             * Format: double
+             * @description Default 10, at most 60 seconds per solve.
+             */
+            time_limit_secs?: number | null;
+            /**
+             * Format: int32
+             * @description 1 to 5 fiscal years; defaults to 1.
+             */
+            years?: number | null;
+        };
+        OptimiseResult: {
+            /**
+             * Format: double
+             * @description The solver's proven bound (a float: the solver's own arithmetic).
+             */
+            bound: number;
+            excluded: components["schemas"]["ExcludedItem"][];
+            frontier: components["schemas"]["FrontierPoint"][];
+            /**
+             * Format: double
+             * @description Relative optimality gap (bound − value) / max(1, |value|); a float.
+             */
+            gap: number;
+            greedy: components["schemas"]["GreedyComparison"];
+            objective: components["schemas"]["Objective"];
+            objective_value: string;
+            /** @description The scenario created by `save_as_scenario`. */
+            scenario_id?: string | null;
+            selected: components["schemas"]["ItemResult"][];
+            /** @description Candidates in another currency than the reporting currency. */
+            skipped: components["schemas"]["Skipped"][];
+            /** Format: int64 */
+            solve_ms: number;
+            /** @description `optimal` (proven within `relative_gap`) or `time_limit`. */
+            status: string;
+            years: components["schemas"]["YearResult"][];
         };
         /** @description One page of a list. */
         Page_Asset: {
@@ -2688,6 +3114,18 @@ export interface components {
         };
         /** @enum {string} */
         ProjectState: "proposed" | "approved" | "in_progress" | "on_hold" | "completed" | "cancelled";
+        RankedItem: components["schemas"]["ItemScore"] & {
+            /** Format: int32 */
+            rank: number;
+            total_cost: string;
+        };
+        Ranking: {
+            framework_id: string;
+            items: components["schemas"]["RankedItem"][];
+            portfolio_id: string;
+            /** @description How ties are broken, in words. */
+            tie_break: string;
+        };
         /**
          * @description A calendar month, YYYY-MM
          * @example 2027-03
@@ -2695,6 +3133,106 @@ export interface components {
         RateMonth: string;
         /** @enum {string} */
         RateType: "average" | "closing" | "budget";
+        /**
+         * @description How a criterion enters the score.
+         * @enum {string}
+         */
+        Role: "term" | "factor" | "divisor";
+        RoleCapacity: {
+            /**
+             * @description Available effort (e.g. person-days).
+             * @example 400
+             */
+            available: string;
+            /** Format: int32 */
+            fiscal_year: number;
+            role: string;
+        };
+        Scenario: {
+            /** Format: date-time */
+            approved_at?: string | null;
+            approved_by?: string | null;
+            /** Format: date-time */
+            created_at: string;
+            description?: string | null;
+            /** @example 0.08 */
+            discount_rate: string;
+            /** Format: int32 */
+            first_fiscal_year: number;
+            id: string;
+            name: string;
+            portfolio_id: string;
+            state: components["schemas"]["ScenarioState"];
+            /** Format: date-time */
+            updated_at: string;
+            /** Format: int64 */
+            version: number;
+            /** Format: int32 */
+            years: number;
+        };
+        ScenarioDetail: components["schemas"]["Scenario"] & {
+            /** @description The budget versions an approved scenario became, by fiscal year. */
+            budget_version_ids: string[];
+            items: components["schemas"]["ScenarioItem"][];
+        };
+        ScenarioItem: {
+            /**
+             * @description Share of the estimated CapEx, OpEx and benefit funded.
+             * @example 1
+             */
+            funding: string;
+            included: boolean;
+            item_id: string;
+            item_kind: components["schemas"]["ItemKind"];
+            /**
+             * Format: int32
+             * @description Fiscal years the item's estimates move later (negative: earlier).
+             */
+            shift_years: number;
+        };
+        ScenarioItemInput: {
+            /**
+             * @description Defaults to 1 (as estimated); above 0 and at most 2.
+             * @example 1
+             */
+            funding?: string | null;
+            included: boolean;
+            item_id: string;
+            /**
+             * Format: int32
+             * @description Defaults to 0.
+             */
+            shift_years?: number | null;
+        };
+        ScenarioItems: {
+            items: components["schemas"]["ScenarioItemInput"][];
+        };
+        /** @enum {string} */
+        ScenarioState: "draft" | "approved";
+        /** @description One column of a side-by-side comparison. */
+        ScenarioSummary: {
+            /** @description Cost-weighted mean strategic alignment (0 to 1) of the included items. */
+            alignment?: string | null;
+            benefit: string;
+            capex: string;
+            /** Format: int32 */
+            items_included: number;
+            name: string;
+            /** @description NPV of the included items' net cash flows in the horizon. */
+            npv: string;
+            opex: string;
+            /** @description Cost-weighted mean risk (1 to 5) of the included items. */
+            risk?: string | null;
+            scenario_id: string;
+            state: components["schemas"]["ScenarioState"];
+            years: components["schemas"]["YearTotals"][];
+        };
+        /** @description The values people gave an item, by criterion key. */
+        ScoreInput: {
+            values: {
+                [key: string]: string;
+            };
+        };
         Service: {
             code: string;
             /** Format: date-time */
@@ -2740,6 +3278,15 @@ export interface components {
             fiscal_year_start_month?: number | null;
             reporting_currency?: string | null;
         };
+        /** @description A candidate left out because its currency is not the reporting currency. */
+        Skipped: {
+            currency: string;
+            item_id: string;
+            item_kind: components["schemas"]["ItemKind"];
+            name: string;
+        };
+        /** @enum {string} */
+        Source: "manual" | "alignment";
         /**
          * @description An identifier under which a source (a CMDB, a cloud account, a connector)
          *     reports the asset. Each `(source, external_id)` names one asset.
@@ -2805,6 +3352,12 @@ export interface components {
         VendorPatch: {
             name?: string | null;
         };
+        YearAmount: {
+            /** @example 1500000.00 */
+            amount: string;
+            /** Format: int32 */
+            fiscal_year: number;
+        };
         YearEstimate: {
             /**
              * @description Expected benefit (savings or revenue) in that year.
@@ -2819,6 +3372,22 @@ export interface components {
              */
             fiscal_year: number;
             /** @example 40000.00 */
+            opex: string;
+        };
+        YearResult: {
+            benefit: string;
+            capex: string;
+            capex_budget?: string | null;
+            /** Format: int32 */
+            fiscal_year: number;
+            opex: string;
+            opex_budget?: string | null;
+        };
+        YearTotals: {
+            benefit: string;
+            capex: string;
+            /** Format: int32 */
+            fiscal_year: number;
             opex: string;
         };
     };
@@ -5959,6 +6528,117 @@ export interface operations {
             };
         };
     };
+    optimise_portfolio: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["OptimiseRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OptimiseResult"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    list_scenarios: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Scenario"][];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    create_scenario: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NewScenario"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ScenarioDetail"];
+                };
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     list_programs: {
         parameters: {
             query?: {
@@ -6328,6 +7008,424 @@ export interface operations {
             };
             /** @description Illegal transition */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    compare_scenarios: {
+        parameters: {
+            query: {
+                /** @description Comma-separated scenario ids (2 to 10). */
+                ids: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ScenarioSummary"][];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    get_scenario: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ScenarioDetail"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    delete_scenario: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            428: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    approve_scenario: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ApproveScenario"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApprovedScenario"];
+                };
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    replace_scenario_items: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ScenarioItems"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ScenarioDetail"];
+                };
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    get_scenario_summary: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ScenarioSummary"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    list_frameworks: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Framework"][];
+                };
+            };
+        };
+    };
+    create_framework: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NewFramework"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Framework"];
+                };
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    get_framework: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Framework"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    delete_framework: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    get_ranking: {
+        parameters: {
+            query: {
+                portfolio_id: string;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Ranking"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    set_scores: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description demand or project */
+                item_kind: components["schemas"]["ItemKind"];
+                id: string;
+                item_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ScoreInput"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ItemScore"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
