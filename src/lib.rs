@@ -5,6 +5,8 @@
 //! - [`portfolio`]: portfolios, programs, projects, strategic goals;
 //! - [`finance`]: currencies, rates, fiscal calendar, cost centers and types,
 //!   the TBM taxonomy, budgets;
+//! - [`prioritisation`]: scoring frameworks, scenarios and the exact
+//!   portfolio optimiser;
 //! - [`audit`]: the append-only change log;
 //! - [`plugins`]: sandboxed WebAssembly plugins (connectors, ROI models, integrations).
 //!
@@ -28,6 +30,7 @@ pub mod listing;
 pub mod patch;
 pub mod plugins;
 pub mod portfolio;
+pub mod prioritisation;
 pub mod refs;
 pub mod server;
 mod text_enum;

@@ -2,7 +2,8 @@
 //! with two years of history, so that a newcomer sees a living system: a cost
 //! center hierarchy, vendors and services on the TBM towers, portfolios of
 //! projects in every state, a demand pipeline, budgets, 500 assets and 50,000
-//! ledger lines whose actuals track the budgets.
+//! ledger lines whose actuals track the budgets, and a scoring framework with
+//! scores for the open projects and pending demands.
 //!
 //! Building is pure and deterministic: a fixed seed, and dates relative to
 //! today. Writing bypasses the domain functions for speed (one transaction,
@@ -17,6 +18,7 @@ mod finance;
 mod ledger;
 mod months;
 mod portfolio;
+mod prioritisation;
 mod spend;
 
 use std::time::Instant;
@@ -47,12 +49,14 @@ pub async fn load_if_empty(db: &Db) -> anyhow::Result<()> {
     }
     let calendar = calendar::load(&mut tx).await?;
     let currency = crate::finance::settings::reporting_currency(&mut tx).await?;
-    let tables = build(&mut Context::new(Utc::now(), calendar, currency));
+    let mut ctx = Context::new(Utc::now(), calendar, currency);
+    let tables = build(&mut ctx);
     let built = started.elapsed();
     let count = |name: &str| tables.iter().find(|t| t.name() == name).map_or(0, Table::len);
     let (projects, demands, assets, ledger_lines, budget_lines) =
         (count("projects"), count("demands"), count("assets"), count("ledger_lines"), count("budget_lines"));
-    let rows = write(&mut tx, tables).await.map_err(|e| anyhow::anyhow!("cannot load the demo organisation: {e}"))?;
+    let mut rows = write(&mut tx, tables).await.map_err(|e| anyhow::anyhow!("cannot load the demo organisation: {e}"))?;
+    rows += prioritisation::write(&mut tx, &mut ctx).await.map_err(|e| anyhow::anyhow!("cannot load the demo scores: {e}"))?;
     tx.commit().await?;
     tracing::info!(
         projects,

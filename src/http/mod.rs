@@ -81,6 +81,7 @@ fn api() -> OpenApiRouter<AppState> {
         "/api/v1",
         OpenApiRouter::new()
             .merge(crate::portfolio::http::routes())
+            .merge(crate::prioritisation::http::routes())
             .merge(crate::demand::http::routes())
             .merge(crate::finance::http::routes())
             .merge(crate::ledger::http::routes())

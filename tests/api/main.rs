@@ -18,3 +18,4 @@ mod lifecycle_cost;
 mod openapi;
 mod plugins;
 mod portfolio;
+mod prioritisation;

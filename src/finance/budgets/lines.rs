@@ -404,6 +404,17 @@ pub async fn upsert_all(db: &Db, who: &Principal, version_id: &str, cells: Vec<N
     Ok(result)
 }
 
+/// Adds one line to draft `version` within the caller's transaction, after
+/// the same checks as [`create`]; for generated plans (an approved scenario).
+pub(crate) async fn create_in(tx: &mut Tx, who: &Principal, version: &BudgetVersion, input: NewBudgetLine) -> Result<BudgetLine> {
+    super::ensure_editable(version)?;
+    let line = BudgetLine::new(version, input);
+    validate_one(tx, &line, version).await?;
+    insert(tx, &line).await?;
+    audit::record(tx, who, Action::Create, "budget_line", &line.id, None::<&()>, Some(&line)).await?;
+    Ok(line)
+}
+
 /// Copies every line of version `from` into version `to` (new ids, version 1);
 /// returns how many.
 pub(super) async fn copy_all(tx: &mut Tx, from: &str, to: &str) -> Result<usize> {

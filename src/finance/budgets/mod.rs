@@ -325,17 +325,24 @@ fn new_draft(name: String, fiscal_year: i32, kind: BudgetKind, currency: String,
 
 pub async fn create(db: &Db, who: &Principal, input: NewBudgetVersion) -> Result<BudgetVersionDetail> {
     let mut tx = db.begin().await?;
+    let detail = create_in(&mut tx, who, input).await?;
+    tx.commit().await?;
+    Ok(detail)
+}
+
+/// Creates a draft version within the caller's transaction, so a larger
+/// change (approving a scenario into a plan) is all or nothing.
+pub(crate) async fn create_in(tx: &mut Tx, who: &Principal, input: NewBudgetVersion) -> Result<BudgetVersionDetail> {
     let currency = match input.currency {
         Some(c) => c.trim().to_owned(),
-        None => super::settings::reporting_currency(&mut tx).await?,
+        None => super::settings::reporting_currency(tx).await?,
     };
     let version =
         new_draft(input.name, input.fiscal_year, input.kind.unwrap_or(BudgetKind::Plan), currency, input.description);
-    validate(&mut tx, &version).await?;
-    insert(&mut tx, &version).await?;
+    validate(tx, &version).await?;
+    insert(tx, &version).await?;
     let detail = BudgetVersionDetail { version, totals: Vec::new() };
-    audit::record(&mut tx, who, Action::Create, "budget_version", &detail.version.id, None::<&()>, Some(&detail)).await?;
-    tx.commit().await?;
+    audit::record(tx, who, Action::Create, "budget_version", &detail.version.id, None::<&()>, Some(&detail)).await?;
     Ok(detail)
 }
 
