@@ -256,7 +256,7 @@ function Invocations({ rows, loading, problem }: { rows: Invocation[]; loading: 
       render: (v) =>
         v.detail || v.logs.length ? (
           <details>
-            <summary>{v.detail ?? `${v.logs.length} log lines`}</summary>
+            <summary>{v.detail ?? `${v.logs.length} log line${v.logs.length === 1 ? "" : "s"}`}</summary>
             <pre className="logs">{v.logs.map((l) => `${l.level.toUpperCase()} ${l.message}`).join('\n')}</pre>
           </details>
         ) : (
