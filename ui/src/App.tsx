@@ -10,12 +10,15 @@ import { Demands } from './pages/Demands';
 import { Budgets } from './pages/Budgets';
 import { Assets } from './pages/Assets';
 import { Plugins } from './pages/Plugins';
+import { AssetDetail } from './pages/AssetDetail';
+import { Scenarios } from './pages/Scenarios';
 import { NewPluginInstance, PluginInstance } from './pages/PluginInstance';
 
 const NAV = [
   { to: '/', label: 'Dashboard' },
   { to: '/projects', label: 'Projects' },
   { to: '/demands', label: 'Demand board' },
+  { to: '/scenarios', label: 'Scenarios' },
   { to: '/budgets', label: 'Budgets' },
   { to: '/assets', label: 'Assets' },
   { to: '/plugins', label: 'Plugins', admin: true },
@@ -105,6 +108,8 @@ function route(path: string) {
   if (path === '/budgets') return <Budgets />;
   if ((params = match('/budgets/:id', path))) return <Budgets versionId={params.id} />;
   if (path === '/assets') return <Assets />;
+  if ((params = match('/assets/:id', path))) return <AssetDetail key={params.id} id={params.id} />;
+  if (path === '/scenarios') return <Scenarios />;
   if (path === '/plugins') return <Plugins />;
   if ((params = match('/plugins/:id/new-instance', path))) return <NewPluginInstance key={params.id} pluginId={params.id} />;
   if ((params = match('/plugin-instances/:id', path))) return <PluginInstance key={params.id} id={params.id} />;
