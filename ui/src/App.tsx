@@ -12,6 +12,7 @@ import { Assets } from './pages/Assets';
 import { Plugins } from './pages/Plugins';
 import { AssetDetail } from './pages/AssetDetail';
 import { Scenarios } from './pages/Scenarios';
+import { CostReports } from './pages/CostReports';
 import { NewPluginInstance, PluginInstance } from './pages/PluginInstance';
 
 const NAV = [
@@ -21,6 +22,7 @@ const NAV = [
   { to: '/scenarios', label: 'Scenarios' },
   { to: '/budgets', label: 'Budgets' },
   { to: '/assets', label: 'Assets' },
+  { to: '/cost-reports', label: 'Cost reports' },
   { to: '/plugins', label: 'Plugins', admin: true },
 ];
 
@@ -110,6 +112,7 @@ function route(path: string) {
   if (path === '/assets') return <Assets />;
   if ((params = match('/assets/:id', path))) return <AssetDetail key={params.id} id={params.id} />;
   if (path === '/scenarios') return <Scenarios />;
+  if (path === '/cost-reports') return <CostReports />;
   if (path === '/plugins') return <Plugins />;
   if ((params = match('/plugins/:id/new-instance', path))) return <NewPluginInstance key={params.id} pluginId={params.id} />;
   if ((params = match('/plugin-instances/:id', path))) return <PluginInstance key={params.id} id={params.id} />;
