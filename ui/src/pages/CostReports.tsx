@@ -1,7 +1,7 @@
 import { useState, type FormEvent } from 'react';
 import { api, unwrap, type Schemas } from '../api/client';
 import { allCostCenters, allCostPools, allCostTypes, allProjects, allServices, allTowers, allVendors } from '../api/lists';
-import { placeProblem, problemOf, type Problem } from '../api/problem';
+import { ApiError, isProblem, placeProblem, problemOf, type Problem } from '../api/problem';
 import { useAction, useLoad } from '../hooks';
 import { label, money } from '../format';
 import { toNumber } from '../decimal';
@@ -144,8 +144,9 @@ function ReportBuilder({
       body: JSON.stringify(spec),
     });
     if (!response.ok) {
-      const body = await response.json().catch(() => null);
-      throw Object.assign(new Error(body?.detail ?? `the server answered ${response.status}`), { problem: body });
+      const body: unknown = await response.json().catch(() => null);
+      if (isProblem(body)) throw new ApiError(body, response.status);
+      throw new Error(`the server answered ${response.status}`);
     }
     const url = URL.createObjectURL(await response.blob());
     const link = document.createElement('a');
