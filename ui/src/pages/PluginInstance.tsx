@@ -11,6 +11,7 @@ import { ProblemAlert } from '../components/ProblemAlert';
 import { Badge } from '../components/Badge';
 import { SchemaForm, buildValue, initialDrafts, schemaPointers, type Drafts, type JsonSchema } from '../components/SchemaForm';
 import { goToInstance } from './Plugins';
+import { SyncPanel } from './SyncPanel';
 
 type Invocation = Schemas['Invocation'];
 type StreamInfo = Schemas['StreamInfo'];
@@ -220,6 +221,7 @@ export function PluginInstance({ id }: { id: string }) {
           <pre>{JSON.stringify(i.config, null, 2)}</pre>
         </dd>
       </dl>
+      <SyncPanel instanceId={i.id} />
       <h2>Calls</h2>
       <Invocations rows={history.data?.items ?? []} loading={history.loading} problem={history.problem} />
     </section>
