@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'react';
-import { api, etag, unwrap, type Schemas } from '../api/client';
+import { api, unwrap, type Schemas } from '../api/client';
 import { allCostCenters, allCostTypes } from '../api/lists';
 import { placeProblem } from '../api/problem';
 import { useAction, useLoad } from '../hooks';
@@ -130,7 +130,6 @@ function Schedule({ instanceId }: { instanceId: string }) {
     await unwrap(
       api.PUT('/api/v1/plugin-instances/{id}/sync-settings', {
         params: { path: { id: instanceId } },
-        headers: settings.data ? { 'If-Match': etag(settings.data.version) } : {},
         body: {
           interval_seconds: form.minutes.trim() ? Math.round(Number(form.minutes) * 60) : null,
           precedence: form.precedence.trim() ? Number(form.precedence) : null,
