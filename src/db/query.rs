@@ -78,6 +78,13 @@ impl Query {
         &self.sql
     }
 
+    /// True for a plain `SELECT`: anything else (`INSERT … RETURNING`, say)
+    /// may write, and run on the pool it commits on its own.
+    fn is_read_only(&self) -> bool {
+        let head = self.sql.trim_start().get(..6).unwrap_or("");
+        head.eq_ignore_ascii_case("select")
+    }
+
     pub async fn fetch_all(self, ex: &mut impl Executor) -> Result<Vec<Row>, DbError> {
         ex.fetch_all(self).await
     }
@@ -135,10 +142,17 @@ pub trait Executor: Send {
 
 impl Executor for Db {
     async fn fetch_all(&mut self, q: Query) -> Result<Vec<Row>, DbError> {
-        Ok(match &self.pool {
+        let writes = !q.is_read_only();
+        let rows = match &self.pool {
             Pool::Sqlite(pool) => q.for_sqlite().fetch_all(pool).await?.into_iter().map(Row::Sqlite).collect(),
             Pool::Postgres(pool) => q.for_postgres().fetch_all(pool).await?.into_iter().map(Row::Postgres).collect(),
-        })
+        };
+        // Outside a transaction an `INSERT … RETURNING` has committed by now:
+        // the read cache must not serve what it read before.
+        if writes {
+            Db::note_write(&self.writes);
+        }
+        Ok(rows)
     }
 
     async fn execute(&mut self, q: Query) -> Result<u64, DbError> {
@@ -212,5 +226,22 @@ impl Row {
         let text: String = self.get(column)?;
         serde_json::from_str(&text)
             .map_err(|e| DbError::Sqlx(sqlx::Error::ColumnDecode { index: column.to_owned(), source: Box::new(e) }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_write_that_returns_rows_outside_a_transaction_counts_as_a_write() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut db = Db::connect(&format!("sqlite:{}", dir.path().join("t.db").display())).await.unwrap();
+        query("CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT)").execute(&mut db).await.unwrap();
+        let before = db.write_generation();
+        query("SELECT COUNT(*) AS n FROM t").fetch_one(&mut db).await.unwrap();
+        assert_eq!(db.write_generation(), before, "a read is not a write");
+        query("INSERT INTO t (name) VALUES ($1) RETURNING id").bind("a").fetch_one(&mut db).await.unwrap();
+        assert!(db.write_generation() > before, "INSERT … RETURNING wrote");
     }
 }

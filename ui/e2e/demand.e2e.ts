@@ -39,6 +39,16 @@ describe('a demand becomes a project', () => {
     await panel.getByRole('heading', { name: title }).waitFor();
     expect(await panel.locator('tfoot').textContent()).toContain('$36,000');
 
+    // Scored in WSJF: every criterion within its scale, and the score with each part.
+    const scoring = panel.getByRole('region', { name: 'Scoring' });
+    await scoring.getByLabel('Framework').selectOption({ label: 'WSJF' });
+    const inputs = scoring.locator('input');
+    await inputs.first().waitFor();
+    for (let i = 0; i < (await inputs.count()); i++) await inputs.nth(i).fill('3');
+    await scoring.getByRole('button', { name: 'Save scores' }).click();
+    await scoring.getByRole('status').filter({ hasText: /WSJF score: [0-9]/ }).waitFor();
+    await screenshot(page, 'demand-scored');
+
     for (const step of ['Submit', 'Start review']) {
       await panel.getByRole('button', { name: step }).click();
       await panel.getByRole('button', { name: step }).waitFor({ state: 'detached' });

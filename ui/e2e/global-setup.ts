@@ -3,7 +3,7 @@
 // serves the UI from ui/dist (a debug build reads it from disk), so run
 // `npm run build` first: `npm run e2e` does.
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -13,6 +13,9 @@ import type { TestProject } from 'vitest/node';
 declare module 'vitest' {
   export interface ProvidedContext {
     baseUrl: string;
+    /** A signed package of the example connector, and the public key that signed it. */
+    pluginPackage: string;
+    pluginPublicKey: string;
   }
 }
 
@@ -55,14 +58,49 @@ function serve(binary: string, dataDir: string): Promise<{ child: ChildProcess; 
   });
 }
 
+/**
+ * Builds the example connector and signs it with a new key, as a vendor would
+ * (plugins/README.md), for the plugin page's test to upload.
+ */
+function signedExamplePackage(binary: string, dir: string): { pluginPackage: string; pluginPublicKey: string } {
+  // The same target directory as the API tests' plugin builds, so CI builds it once.
+  const target = join(process.env.CARGO_TARGET_DIR ?? join(root, 'target'), 'wasm-plugins');
+  execFileSync(
+    'cargo',
+    ['build', '--release', '--locked', '--target', 'wasm32-wasip2', '--manifest-path', 'plugins/Cargo.toml', '-p', 'hello-connector', '--target-dir', target],
+    { cwd: root, stdio: ['ignore', 'inherit', 'inherit'] },
+  );
+  const key = join(dir, 'vendor.key');
+  const pluginPackage = join(dir, 'hello-connector.itbmpkg');
+  execFileSync(binary, ['plugin', 'keygen', '--out', key]);
+  execFileSync(binary, [
+    'plugin',
+    'sign',
+    '--manifest',
+    join(root, 'plugins/examples/hello-connector/manifest.json'),
+    '--component',
+    join(target, 'wasm32-wasip2/release/hello_connector.wasm'),
+    '--key',
+    key,
+    '--out',
+    pluginPackage,
+  ]);
+  return { pluginPackage, pluginPublicKey: readFileSync(`${key}.pub`, 'utf8').trim() };
+}
+
 export default async function setup(project: TestProject) {
   const binary = process.env.ITBM_BIN ?? buildServer();
   const dataDir = mkdtempSync(join(tmpdir(), 'itbm-e2e-'));
+  const vendorDir = mkdtempSync(join(tmpdir(), 'itbm-e2e-vendor-'));
+  const { pluginPackage, pluginPublicKey } = signedExamplePackage(binary, vendorDir);
+  project.provide('pluginPackage', pluginPackage);
+  project.provide('pluginPublicKey', pluginPublicKey);
   const { child, address } = await serve(binary, dataDir);
   project.provide('baseUrl', `http://${address}`);
   return async () => {
     child.kill('SIGTERM');
     await new Promise((done) => (child.exitCode !== null ? done(null) : child.once('exit', done)));
     rmSync(dataDir, { recursive: true, force: true });
+    rmSync(vendorDir, { recursive: true, force: true });
   };
 }

@@ -9,13 +9,21 @@ import { ProjectDetail } from './pages/ProjectDetail';
 import { Demands } from './pages/Demands';
 import { Budgets } from './pages/Budgets';
 import { Assets } from './pages/Assets';
+import { Plugins } from './pages/Plugins';
+import { AssetDetail } from './pages/AssetDetail';
+import { Scenarios } from './pages/Scenarios';
+import { CostReports } from './pages/CostReports';
+import { NewPluginInstance, PluginInstance } from './pages/PluginInstance';
 
 const NAV = [
   { to: '/', label: 'Dashboard' },
   { to: '/projects', label: 'Projects' },
   { to: '/demands', label: 'Demand board' },
+  { to: '/scenarios', label: 'Scenarios' },
   { to: '/budgets', label: 'Budgets' },
   { to: '/assets', label: 'Assets' },
+  { to: '/cost-reports', label: 'Cost reports' },
+  { to: '/plugins', label: 'Plugins', admin: true },
 ];
 
 function useUser() {
@@ -57,7 +65,7 @@ export function App() {
         </Link>
         <nav aria-label="Main">
           <ul>
-            {NAV.map((n) => {
+            {NAV.filter((n) => !n.admin || user.roles.includes('admin')).map((n) => {
               const active = n.to === '/' ? path === '/' : path.startsWith(n.to);
               return (
                 <li key={n.to}>
@@ -102,6 +110,12 @@ function route(path: string) {
   if (path === '/budgets') return <Budgets />;
   if ((params = match('/budgets/:id', path))) return <Budgets versionId={params.id} />;
   if (path === '/assets') return <Assets />;
+  if ((params = match('/assets/:id', path))) return <AssetDetail key={params.id} id={params.id} />;
+  if (path === '/scenarios') return <Scenarios />;
+  if (path === '/cost-reports') return <CostReports />;
+  if (path === '/plugins') return <Plugins />;
+  if ((params = match('/plugins/:id/new-instance', path))) return <NewPluginInstance key={params.id} pluginId={params.id} />;
+  if ((params = match('/plugin-instances/:id', path))) return <PluginInstance key={params.id} id={params.id} />;
   return (
     <section>
       <h1>Page not found</h1>

@@ -37,3 +37,15 @@ export function preferredVersion(versions: Schemas['BudgetVersion'][]): Schemas[
       b.updated_at.localeCompare(a.updated_at),
   )[0];
 }
+
+export const allServices = () =>
+  fetchAll((page) => unwrap(api.GET('/api/v1/services', { params: { query: { page, per_page: MAX } } })));
+
+export const allVendors = () =>
+  fetchAll((page) => unwrap(api.GET('/api/v1/vendors', { params: { query: { page, per_page: MAX } } })));
+
+export const allTowers = () =>
+  fetchAll((page) => unwrap(api.GET('/api/v1/tbm/towers', { params: { query: { page, per_page: MAX } } })));
+
+export const allCostPools = () =>
+  fetchAll((page) => unwrap(api.GET('/api/v1/tbm/cost-pools', { params: { query: { page, per_page: MAX } } })));

@@ -2,12 +2,13 @@ import { api, unwrap, type Schemas } from '../api/client';
 import { allCostCenters } from '../api/lists';
 import { useLoad } from '../hooks';
 import { date, label, money } from '../format';
-import { setQuery, useLocation } from '../router';
+import { Link, setQuery, useLocation } from '../router';
 import { DataTable, type Column } from '../components/DataTable';
 import { Pager } from '../components/Pager';
 import { ProblemAlert } from '../components/ProblemAlert';
 import { Badge } from '../components/Badge';
 import { SearchBox, Select } from '../components/Filters';
+import { RefreshForecast } from './RefreshForecast';
 
 type Asset = Schemas['Asset'];
 const PER_PAGE = 25;
@@ -43,7 +44,7 @@ export function Assets() {
   );
 
   const columns: Column<Asset>[] = [
-    { key: 'name', header: 'Name', sort: 'name', render: (a) => <strong>{a.name}</strong> },
+    { key: 'name', header: 'Name', sort: 'name', render: (a) => <Link to={`/assets/${encodeURIComponent(a.id)}`}><strong>{a.name}</strong></Link> },
     { key: 'tag', header: 'Tag', sort: 'asset_tag', render: (a) => (a.asset_tag ? <code>{a.asset_tag}</code> : '—') },
     { key: 'kind', header: 'Kind', render: (a) => label(a.kind) },
     { key: 'state', header: 'State', render: (a) => <Badge value={a.state} /> },
@@ -90,6 +91,7 @@ export function Assets() {
         empty="No asset matches these filters."
       />
       {list.data && <Pager page={page} perPage={PER_PAGE} total={list.data.total} onPage={(p) => setQuery({ page: p })} />}
+      <RefreshForecast />
     </section>
   );
 }

@@ -1,8 +1,8 @@
 import { useState } from 'react';
 import { api, unwrap, type Schemas } from '../api/client';
-import { allBudgetLines, allBudgetVersions, allPortfolios, allProjects, preferredVersion } from '../api/lists';
+import { allBudgetVersions, allCostCenters, allPortfolios, allProjects, preferredVersion } from '../api/lists';
 import { useLoad } from '../hooks';
-import { subtract, sum, toNumber } from '../decimal';
+import { toNumber } from '../decimal';
 import { label, money } from '../format';
 import { BarChart } from '../components/BarChart';
 import { Loading } from '../components/Loading';
@@ -143,90 +143,107 @@ function Kpi({ label: name, value, tone }: { label: string; value: string; tone?
 
 function BudgetVsActual({ year, currency, versionId, onVersion }: { year: number; currency: string; versionId: string; onVersion: (id: string) => void }) {
   const versions = useLoad(() => allBudgetVersions(year), [year]);
-  const chosen = versionId || preferredVersion(versions.data ?? [])?.id || '';
-  const figures = useLoad(async () => {
-    const [periods, actuals, version, lines] = await Promise.all([
-      unwrap(api.GET('/api/v1/fiscal-years/{year}/periods', { params: { path: { year } } })),
-      unwrap(api.GET('/api/v1/ledger/summary', { params: { query: { group_by: 'fiscal_period' } } })),
-      chosen ? unwrap(api.GET('/api/v1/budget-versions/{id}', { params: { path: { id: chosen } } })) : Promise.resolve(null),
-      chosen ? allBudgetLines(chosen) : Promise.resolve([]),
-    ]);
-    return { periods, actuals: actuals.filter((a) => a.key?.startsWith(`FY${year}-`)), version, lines };
-  }, [year, chosen]);
-
-  const data = figures.data;
-  const byPeriod = (period: string) => ({
-    budget: sum(data?.lines.filter((l) => l.fiscal_period === period && l.currency === currency).map((l) => l.amount) ?? []),
-    actual: sum(data?.actuals.filter((a) => a.key === period && a.currency === currency).map((a) => a.amount) ?? []),
-  });
-  const currencies = [...new Set([...(data?.version?.totals.map((t) => t.currency) ?? []), ...(data?.actuals.map((a) => a.currency) ?? [])])].sort();
+  const plans = (versions.data ?? []).filter((v) => v.kind === 'plan');
+  const chosen = versionId || preferredVersion(plans)?.id || '';
+  // Budget, the newest reforecast and actuals, every currency converted into
+  // the reporting currency at each period's rate (the server names the rates).
+  const report = useLoad(
+    () =>
+      unwrap(
+        api.GET('/api/v1/budget-analytics/variance', {
+          params: { query: { fiscal_year: year, budget_version_id: chosen || undefined, group_by: 'period' } },
+        }),
+      ),
+    [year, chosen],
+  );
+  const byCenter = useLoad(
+    () =>
+      unwrap(
+        api.GET('/api/v1/budget-analytics/variance', {
+          params: { query: { fiscal_year: year, budget_version_id: chosen || undefined, group_by: 'cost_center' } },
+        }),
+      ),
+    [year, chosen],
+  );
+  const centers = useLoad(allCostCenters, []);
+  const centerName = new Map(centers.data?.map((c) => [c.id, `${c.code} ${c.name}`]));
+  const data = report.data;
+  const t = data?.totals;
 
   return (
     <div className="card">
       <div className="page-head">
-        <h2>
-          Budget and actual, FY{year}
-        </h2>
+        <h2>Budget, forecast and actual, FY{year}</h2>
         <label>
           Budget version{' '}
-          <select value={chosen} onChange={(e) => onVersion(e.target.value)} disabled={!versions.data?.length}>
-            {!versions.data?.length && <option value="">No budget for FY{year}</option>}
-            {versions.data?.map((v) => (
+          <select value={chosen} onChange={(e) => onVersion(e.target.value)} disabled={!plans.length}>
+            {!plans.length && <option value="">No budget for FY{year}</option>}
+            {plans.map((v) => (
               <option key={v.id} value={v.id}>
-                {v.name} ({label(v.kind)}, {label(v.state)})
+                {v.name} ({label(v.state)})
               </option>
             ))}
           </select>
         </label>
       </div>
-      <ProblemAlert problem={versions.problem ?? figures.problem} />
-      {figures.loading && !data ? <Loading what="Loading budget and actuals" /> : null}
-      {data && (
+      <ProblemAlert problem={versions.problem ?? report.problem} />
+      {report.loading && !data ? <Loading what="Loading budget, forecast and actuals" /> : null}
+      {data && t && (
         <>
-          <table className="data totals">
-            <caption>Totals for FY{year}, per currency (amounts are not converted)</caption>
-            <thead>
-              <tr>
-                <th scope="col">Currency</th>
-                <th scope="col" className="num">Budget</th>
-                <th scope="col" className="num">Actual</th>
-                <th scope="col" className="num">Remaining</th>
-              </tr>
-            </thead>
-            <tbody>
-              {currencies.length === 0 && (
-                <tr>
-                  <td colSpan={4} className="empty">
-                    No budget lines and no actuals yet.
-                  </td>
-                </tr>
-              )}
-              {currencies.map((c) => {
-                const budget = data.version?.totals.find((t) => t.currency === c)?.total ?? '0';
-                const actual = sum(data.actuals.filter((a) => a.currency === c).map((a) => a.amount));
-                const remaining = subtract(budget, actual);
-                return (
-                  <tr key={c}>
-                    <th scope="row">{c}</th>
-                    <td className="num">{money(budget, c)}</td>
-                    <td className="num">{money(actual, c)}</td>
-                    <td className={`num ${remaining.startsWith('-') ? 'negative' : ''}`}>{money(remaining, c)}</td>
-                  </tr>
-                );
-              })}
-            </tbody>
-          </table>
+          <div className="kpis">
+            <Kpi label="Budget" value={money(t.budget, data.currency)} />
+            <Kpi label="Forecast" value={t.forecast == null ? 'no reforecast' : money(t.forecast, data.currency)} />
+            <Kpi label="Actual to date" value={money(t.actual, data.currency)} />
+            <Kpi label="Estimate at completion" value={money(t.eac, data.currency)} />
+            <Kpi
+              label="Variance at completion"
+              value={money(t.variance_at_completion, data.currency)}
+              tone={t.variance_at_completion.startsWith('-') ? 'bad' : undefined}
+            />
+          </div>
           <BarChart
-            title={`Budget and actual per period, ${currency}`}
+            title={`Budget, forecast and actual per period, ${data.currency}`}
             series={[
               { name: 'Budget', color: COLORS.budget },
+              { name: 'Forecast', color: '#64748b' },
               { name: 'Actual', color: COLORS.actual },
             ]}
-            groups={data.periods.map((p) => {
-              const f = byPeriod(p.id);
-              return { label: `P${String(p.number).padStart(2, '0')}`, values: [toNumber(f.budget), toNumber(f.actual)] };
-            })}
+            groups={data.rows.map((r) => ({
+              label: (r.fiscal_period ?? '').replace(/^FY\d+-/, ''),
+              values: [toNumber(r.budget), toNumber(r.forecast), toNumber(r.actual)],
+            }))}
           />
+          <p className="hint">
+            {data.elapsed_periods} of the year's periods have elapsed{data.through_period ? ` (through ${data.through_period})` : ''}. EAC: {data.eac_basis}
+            {data.rates_used.length > 0 && `. Converted into ${data.currency} at ${data.rates_used.length} monthly rates.`}
+          </p>
+          {byCenter.data && byCenter.data.rows.length > 0 && (
+            <table className="data">
+              <caption>By cost center ({byCenter.data.currency})</caption>
+              <thead>
+                <tr>
+                  <th scope="col">Cost center</th>
+                  <th scope="col" className="num">Budget</th>
+                  <th scope="col" className="num">Actual</th>
+                  <th scope="col" className="num">Variance</th>
+                  <th scope="col" className="num">Variance %</th>
+                  <th scope="col" className="num">EAC</th>
+                </tr>
+              </thead>
+              <tbody>
+                {byCenter.data.rows.map((r) => (
+                  <tr key={r.cost_center_id ?? 'none'}>
+                    <th scope="row">{r.cost_center_id ? (centerName.get(r.cost_center_id) ?? r.cost_center_id) : '—'}</th>
+                    <td className="num">{money(r.budget, byCenter.data!.currency)}</td>
+                    <td className="num">{money(r.actual, byCenter.data!.currency)}</td>
+                    <td className={`num ${r.variance.startsWith('-') ? 'negative' : ''}`}>{money(r.variance, byCenter.data!.currency)}</td>
+                    <td className="num">{r.variance_percent == null ? '—' : `${r.variance_percent} %`}</td>
+                    <td className="num">{money(r.eac, byCenter.data!.currency)}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          )}
         </>
       )}
     </div>

@@ -10,6 +10,7 @@ import { Badge } from '../components/Badge';
 import { Field } from '../components/Field';
 import { Loading } from '../components/Loading';
 import { ProblemAlert } from '../components/ProblemAlert';
+import { ScoreCard } from './Scoring';
 import { DemandForm } from './DemandForm';
 
 type Demand = Schemas['Demand'];
@@ -210,6 +211,7 @@ function DemandPanel({ id, portfolios, onChange }: { id: string; portfolios: Sch
           </tr>
         </tfoot>
       </table>
+      <ScoreCard itemKind="demand" itemId={d.id} portfolioId={d.portfolio_id} canWrite={canWrite} />
 
       <ProblemAlert problem={step.problem} unplaced={placed.unplaced} />
       {stale && (

@@ -9,6 +9,7 @@ import { Badge } from '../components/Badge';
 import { BarChart } from '../components/BarChart';
 import { Loading } from '../components/Loading';
 import { ProblemAlert } from '../components/ProblemAlert';
+import { ProjectFinancials, ProjectRoi } from './ProjectFinance';
 
 type State = Schemas['ProjectState'];
 
@@ -39,10 +40,6 @@ export const PROJECT_ACTIONS: Record<State, { to: State; verb: string }[]> = {
 /** One project: its facts, its business case by year, its actual cost, and its lifecycle. */
 export function ProjectDetail({ id }: { id: string }) {
   const project = useLoad(() => unwrap(api.GET('/api/v1/projects/{id}', { params: { path: { id } } })), [id]);
-  const actuals = useLoad(
-    () => unwrap(api.GET('/api/v1/ledger/summary', { params: { query: { group_by: 'fiscal_period', project_id: id } } })),
-    [id],
-  );
   const [reason, setReason] = useState('');
   // No If-Match: the server checks the step against the project's state as it
   // is now, and a step that is no longer legal comes back as a 409 saying why.
@@ -217,31 +214,8 @@ export function ProjectDetail({ id }: { id: string }) {
           />
         )}
       </div>
-      <div className="card">
-        <h2>Actual cost from the ledger</h2>
-        <ProblemAlert problem={actuals.problem} />
-        {actuals.data && actuals.data.length === 0 && <p>No ledger line names this project yet.</p>}
-        {actuals.data && actuals.data.length > 0 && (
-          <table className="data">
-            <thead>
-              <tr>
-                <th scope="col">Period</th>
-                <th scope="col" className="num">Amount</th>
-                <th scope="col" className="num">Lines</th>
-              </tr>
-            </thead>
-            <tbody>
-              {actuals.data.map((a) => (
-                <tr key={`${a.key}-${a.currency}`}>
-                  <th scope="row">{a.key ?? '—'}</th>
-                  <td className="num">{money(a.amount, a.currency)}</td>
-                  <td className="num">{a.lines}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        )}
-      </div>
+      <ProjectFinancials id={id} />
+      <ProjectRoi id={id} defaultModel={p.roi_model} />
     </section>
   );
 }
