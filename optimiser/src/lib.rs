@@ -180,7 +180,7 @@ pub fn solve(problem: &Problem, options: &Options) -> Result<Solution, SolveErro
     validate(problem)?;
     check_cycles(problem)?;
     check_feasible(problem)?;
-    let (chosen, bound, gap, optimal, nodes) = model::solve(problem, options, &problem.capex_budget, &problem.opex_budget)?;
+    let (chosen, bound, gap, optimal, nodes) = model::solve(problem, options, &problem.capex_budget, &problem.opex_budget, None)?;
     Ok(finish(problem, chosen, bound, gap, optimal, nodes))
 }
 
@@ -206,6 +206,9 @@ pub fn frontier(problem: &Problem, options: &Options, points: usize) -> Result<V
     validate(problem)?;
     check_cycles(problem)?;
     let mut out = Vec::with_capacity(points);
+    // Budgets grow from point to point, so each point's selection is a
+    // feasible start for the next.
+    let mut previous: Option<Vec<bool>> = None;
     for k in 1..=points {
         let factor = Decimal::from(k as u64) / Decimal::from(points as u64);
         let scale = |b: &Vec<Option<Decimal>>| b.iter().map(|v| v.map(|v| (v * factor).round_dp(2))).collect::<Vec<_>>();
@@ -214,7 +217,8 @@ pub fn frontier(problem: &Problem, options: &Options, points: usize) -> Result<V
             Err(SolveError::Infeasible(_)) => None,
             Err(e) => return Err(e),
             Ok(()) => {
-                let (chosen, bound, gap, optimal, nodes) = model::solve(&scaled, options, &scaled.capex_budget, &scaled.opex_budget)?;
+                let (chosen, bound, gap, optimal, nodes) = model::solve(&scaled, options, &scaled.capex_budget, &scaled.opex_budget, previous.as_deref())?;
+                previous = Some(chosen.clone());
                 Some(finish(&scaled, chosen, bound, gap, optimal, nodes))
             }
         };

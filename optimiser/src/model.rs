@@ -32,10 +32,11 @@ pub(crate) fn solve(
     options: &Options,
     capex_budget: &[Option<Decimal>],
     opex_budget: &[Option<Decimal>],
+    start: Option<&[bool]>,
 ) -> Result<(Vec<bool>, f64, f64, bool, i64), SolveError> {
     let mut tighten: BTreeMap<RowKey, f64> = BTreeMap::new();
     for _attempt in 0..5 {
-        let (chosen, bound, gap, optimal, nodes) = solve_once(p, options, capex_budget, opex_budget, &tighten)?;
+        let (chosen, bound, gap, optimal, nodes) = solve_once(p, options, capex_budget, opex_budget, &tighten, start)?;
         let over = overruns(p, &totals(p, &chosen));
         if over.is_empty() {
             return Ok((chosen, bound, gap, optimal, nodes));
@@ -59,6 +60,7 @@ fn solve_once(
     capex_budget: &[Option<Decimal>],
     opex_budget: &[Option<Decimal>],
     tighten: &BTreeMap<RowKey, f64>,
+    start: Option<&[bool]>,
 ) -> Result<(Vec<bool>, f64, f64, bool, i64), SolveError> {
     let n = p.items.len();
     if n == 0 {
@@ -118,15 +120,23 @@ fn solve_once(
     }
 
     let mut model = pb.optimise(Sense::Maximise);
+    // ITBM_HIGHS_LOG=1 shows HiGHS's own progress log, for diagnosing a slow solve.
     if std::env::var_os("ITBM_HIGHS_LOG").is_none() {
         model.make_quiet();
     } else {
         model.set_option("output_flag", true);
         model.set_option("log_to_console", true);
     }
-    // Start from the greedy selection: HiGHS then prunes against a good
-    // incumbent from the first node on.
-    let start = crate::greedy_by_density(&Problem { capex_budget: capex_budget.to_vec(), opex_budget: opex_budget.to_vec(), ..p.clone() });
+    // Start from the better of the greedy selection and the caller's (a
+    // frontier passes the previous point's, feasible for a larger budget):
+    // HiGHS then prunes against a good incumbent from the first node on.
+    let here = Problem { capex_budget: capex_budget.to_vec(), opex_budget: opex_budget.to_vec(), ..p.clone() };
+    let greedy = crate::greedy_by_density(&here);
+    let value = |c: &[bool]| -> Decimal { p.items.iter().zip(c).filter(|(_, x)| **x).map(|(i, _)| i.value).sum() };
+    let start = match start {
+        Some(s) if s.len() == n && crate::is_feasible(&here, s) && value(s) > value(&greedy) => s.to_vec(),
+        _ => greedy,
+    };
     let start: Vec<f64> = start.iter().map(|c| if *c { 1.0 } else { 0.0 }).collect();
     let _ = model.try_set_solution(Some(&start), None, None, None);
     model.set_option("mip_rel_gap", options.relative_gap);
@@ -134,9 +144,6 @@ fn solve_once(
     // absolute gap (1e-6 in objective units): fine for money.
     model.set_option("time_limit", options.time_limit_secs);
     model.set_option("threads", 1);
-    if let Ok(effort) = std::env::var("ITBM_MIP_HEURISTIC_EFFORT") {
-        model.set_option("mip_heuristic_effort", effort.parse::<f64>().unwrap_or(0.05));
-    }
     let solved = model.try_solve().map_err(|e| SolveError::Solver(format!("HiGHS refused the model: {e:?}")))?;
     let status = solved.status();
     let has_solution = matches!(solved.primal_solution_status(), highs::HighsSolutionStatus::Feasible);
