@@ -6,7 +6,8 @@
 //! - [`finance`]: currencies, rates, fiscal calendar, cost centers and types,
 //!   the TBM taxonomy, budgets;
 //! - [`audit`]: the append-only change log;
-//! - [`plugins`]: sandboxed WebAssembly plugins (connectors, ROI models, integrations).
+//! - [`plugins`]: sandboxed WebAssembly plugins (connectors, ROI models, integrations);
+//! - [`sync`]: the sync engine that runs connectors into the core model.
 //!
 //! Cross-cutting pieces: [`db`] (one SQL text for SQLite and PostgreSQL),
 //! [`auth`] (JWT and roles), [`http`] (router, problem+json, extractors),
@@ -30,5 +31,6 @@ pub mod plugins;
 pub mod portfolio;
 pub mod refs;
 pub mod server;
+pub mod sync;
 mod text_enum;
 pub mod validate;

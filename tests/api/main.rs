@@ -15,3 +15,4 @@ mod ledger;
 mod openapi;
 mod plugins;
 mod portfolio;
+mod sync;
