@@ -544,7 +544,7 @@ impl Server {
             .unwrap();
         let server = Server { child, base: format!("http://127.0.0.1:{port}"), token };
         let deadline = Instant::now() + Duration::from_secs(60);
-        while reqwest::get(format!("{}/readyz", server.base)).await.map(|r| r.status()) != Ok(reqwest::StatusCode::OK) {
+        while !reqwest::get(format!("{}/readyz", server.base)).await.is_ok_and(|r| r.status() == reqwest::StatusCode::OK) {
             assert!(Instant::now() < deadline, "the server did not start: {}", std::fs::read_to_string(dir.join("server.log")).unwrap_or_default());
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
@@ -701,7 +701,7 @@ async fn two_replicas_scheduling_one_instance_run_it_once_postgres() {
 // ---- benchmark (not a test: run by hand, see bench/sync.md) ----
 
 /// `ROWS` FOCUS rows resampled from the sample with a fixed seed, in gzip
-/// files of 5,000 rows (one page each).
+/// files of 2,000 rows (one page each: a page's output stays under 8 MiB).
 fn generated_focus_files(rows: usize) -> Vec<(String, Vec<u8>)> {
     let sample = String::from_utf8(shared("focus_sample_1000.csv")).unwrap();
     let mut lines = sample.lines();
@@ -709,10 +709,10 @@ fn generated_focus_files(rows: usize) -> Vec<(String, Vec<u8>)> {
     let body: Vec<&str> = lines.collect();
     let mut state: u64 = 0x5eed;
     let mut files = Vec::new();
-    for (n, start) in (0..rows).step_by(5000).enumerate() {
+    for (n, start) in (0..rows).step_by(2000).enumerate() {
         let mut text = header.clone();
         text.push('\n');
-        for _ in start..(start + 5000).min(rows) {
+        for _ in start..(start + 2000).min(rows) {
             state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
             text.push_str(body[(state >> 33) as usize % body.len()]);
             text.push('\n');
@@ -732,7 +732,7 @@ async fn ingest_rate(backend: Backend, files: &[(String, Vec<u8>)], rows: usize)
     let key = trusted_vendor(&app).await;
     let plugin = install(&app, &key, "connectors/focus", "focus-connector").await;
     let names: Vec<&str> = files.iter().map(|(n, _)| n.as_str()).collect();
-    let id = focus_instance(&app, &plugin, addr, &names, 5000).await;
+    let id = focus_instance(&app, &plugin, addr, &names, 2000).await;
     let started = Instant::now();
     let run = run_to_end(&app, &id).await;
     let seconds = started.elapsed().as_secs_f64();
@@ -773,7 +773,7 @@ async fn bench_focus_ingest_against_postgres_copy() {
     copy.send(csv.as_bytes()).await.unwrap();
     let copied = copy.finish().await.unwrap();
     let anchor = copied as f64 / started.elapsed().as_secs_f64();
-    println!("FOCUS ledger-line ingest, {rows} rows in {} gzip files of 5,000:", files.len());
+    println!("FOCUS ledger-line ingest, {rows} rows in {} gzip files of 2,000:", files.len());
     println!("  sync into SQLite:      {sqlite:>10.0} lines/s");
     println!("  sync into PostgreSQL:  {postgres:>10.0} lines/s");
     println!("  PostgreSQL COPY:       {anchor:>10.0} lines/s");
