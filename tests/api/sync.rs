@@ -185,10 +185,10 @@ db_test!(async fn focus_files_become_ledger_lines_with_every_quirk_handled_and_a
     assert_eq!(first["rejections"][0]["record_key"], "broken.csv#2");
 
     // Quirks: currency-formatted amounts, US dates, tags and x_ columns kept.
-    let saas = app.get(Finance, &format!("/api/v1/ledger-lines?source=sync:{id}&from=2025-04-01&to=2025-04-30&per_page=50")).await.expect(200).body;
+    let saas = app.get(Finance, &format!("/api/v1/ledger/lines?source=sync:{id}&from=2025-04-01&to=2025-04-30&per_page=50")).await.expect(200).body;
     let amounts: Vec<&str> = saas["items"].as_array().unwrap().iter().map(|l| l["amount"].as_str().unwrap()).collect();
     assert!(amounts.contains(&"10100") || amounts.contains(&"10100.00"), "{amounts:?}");
-    let tagged = app.get(Finance, &format!("/api/v1/ledger-lines?source=sync:{id}&from=2024-09-01&to=2024-09-01&per_page=500")).await.expect(200).body;
+    let tagged = app.get(Finance, &format!("/api/v1/ledger/lines?source=sync:{id}&from=2024-09-01&to=2024-09-01&per_page=500")).await.expect(200).body;
     let blue = tagged["items"].as_array().unwrap().iter().find(|l| l["description"] == "good row").expect("the good row of broken.csv");
     assert_eq!(blue["tags"]["col:x_Team"], "blue");
     let sample = query("SELECT tags FROM ledger_lines WHERE source = $1 AND source_key = $2")
