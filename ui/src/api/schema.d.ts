@@ -673,6 +673,47 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/plugin-instances/{id}/sync-runs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Starts a run of the instance now (or resumes its unfinished one); it
+         *     goes on in the background. 409 while a run of the instance is in progress.
+         */
+        post: operations["start_run"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/plugin-instances/{id}/sync-settings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["get_settings"];
+        /**
+         * Sets the instance's schedule (`interval_seconds`; null: on demand only),
+         *     its precedence for assets, and the default cost center and cost type of
+         *     its ledger lines. The first scheduled run is one interval from now.
+         */
+        put: operations["put_settings"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/plugin-trusted-keys": {
         parameters: {
             query?: never;
@@ -944,6 +985,77 @@ export interface paths {
          *     month is fixed (409) once budget lines or ledger lines exist.
          */
         patch: operations["update_settings"];
+        trace?: never;
+    };
+    "/api/v1/sync-runs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Runs, newest first, with their counts. */
+        get: operations["list_runs"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/sync-runs/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A run with its counts and its first 200 rejected records. */
+        get: operations["get_run"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/sync-runs/{id}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Asks a running run to stop before its next page; pages stored stay.
+         *     409 when the run has ended.
+         */
+        post: operations["cancel_run"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/sync-runs/{id}/rejections": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every rejected record of a run, with why. */
+        get: operations["list_rejections"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/api/v1/tbm/cost-pools": {
@@ -1270,6 +1382,19 @@ export interface components {
             code?: string | null;
             description?: string | null;
             name?: string | null;
+        };
+        /** @description What a run did to the records it read. */
+        Counts: {
+            /** Format: int64 */
+            inserted: number;
+            /** Format: int64 */
+            read: number;
+            /** Format: int64 */
+            rejected: number;
+            /** Format: int64 */
+            unchanged: number;
+            /** Format: int64 */
+            updated: number;
         };
         Currency: {
             /** @description ISO 4217 code, e.g. `EUR`. */
@@ -2460,6 +2585,69 @@ export interface components {
             total: number;
         };
         /** @description One page of a list. */
+        Page_Rejection: {
+            items: {
+                /** Format: date-time */
+                created_at: string;
+                id: string;
+                reason: string;
+                /** @description The record as the connector sent it (cut to 4 KiB). */
+                record: string;
+                /** @description The record's primary key, when it had one. */
+                record_key?: string | null;
+                run_id: string;
+                stream: string;
+            }[];
+            /** Format: int32 */
+            page: number;
+            /** Format: int32 */
+            per_page: number;
+            /**
+             * Format: int64
+             * @description Number of items over all pages.
+             */
+            total: number;
+        };
+        /** @description One page of a list. */
+        Page_Run: {
+            items: {
+                cancel_requested: boolean;
+                counts: components["schemas"]["Counts"];
+                /** @description Why the run failed. */
+                error?: string | null;
+                /** Format: date-time */
+                finished_at?: string | null;
+                id: string;
+                instance_id: string;
+                /**
+                 * Format: int64
+                 * @description Pages stored.
+                 */
+                pages: number;
+                requested_by: string;
+                /**
+                 * Format: int64
+                 * @description Calls retried after a transient failure.
+                 */
+                retries: number;
+                /** Format: date-time */
+                started_at: string;
+                status: components["schemas"]["Status"];
+                /** @description Streams this run has completed. */
+                streams_done: string[];
+                trigger: components["schemas"]["Trigger"];
+            }[];
+            /** Format: int32 */
+            page: number;
+            /** Format: int32 */
+            per_page: number;
+            /**
+             * Format: int64
+             * @description Number of items over all pages.
+             */
+            total: number;
+        };
+        /** @description One page of a list. */
         Page_Service: {
             items: {
                 code: string;
@@ -2695,6 +2883,51 @@ export interface components {
         RateMonth: string;
         /** @enum {string} */
         RateType: "average" | "closing" | "budget";
+        /** @description A record the engine could not store, and why. */
+        Rejection: {
+            /** Format: date-time */
+            created_at: string;
+            id: string;
+            reason: string;
+            /** @description The record as the connector sent it (cut to 4 KiB). */
+            record: string;
+            /** @description The record's primary key, when it had one. */
+            record_key?: string | null;
+            run_id: string;
+            stream: string;
+        };
+        Run: {
+            cancel_requested: boolean;
+            counts: components["schemas"]["Counts"];
+            /** @description Why the run failed. */
+            error?: string | null;
+            /** Format: date-time */
+            finished_at?: string | null;
+            id: string;
+            instance_id: string;
+            /**
+             * Format: int64
+             * @description Pages stored.
+             */
+            pages: number;
+            requested_by: string;
+            /**
+             * Format: int64
+             * @description Calls retried after a transient failure.
+             */
+            retries: number;
+            /** Format: date-time */
+            started_at: string;
+            status: components["schemas"]["Status"];
+            /** @description Streams this run has completed. */
+            streams_done: string[];
+            trigger: components["schemas"]["Trigger"];
+        };
+        /** @description A run with its first rejections. */
+        RunDetail: components["schemas"]["Run"] & {
+            /** @description The first 200 rejections; all are at `/sync-runs/{id}/rejections`. */
+            rejections: components["schemas"]["Rejection"][];
+        };
         Service: {
             code: string;
             /** Format: date-time */
@@ -2731,6 +2964,20 @@ export interface components {
             /** Format: int64 */
             version: number;
         };
+        SettingsInput: {
+            cost_center_id?: string | null;
+            cost_type_id?: string | null;
+            /**
+             * Format: int64
+             * @description 60 to 2,592,000 (30 days); null or absent: on demand only.
+             */
+            interval_seconds?: number | null;
+            /**
+             * Format: int64
+             * @description 0 to 10,000; default 100.
+             */
+            precedence?: number | null;
+        };
         SettingsPatch: {
             /**
              * Format: int32
@@ -2748,6 +2995,8 @@ export interface components {
             external_id: string;
             source: string;
         };
+        /** @enum {string} */
+        Status: "running" | "succeeded" | "failed" | "cancelled";
         /** @description A stream a connector offers. */
         StreamInfo: {
             cursor_field?: string | null;
@@ -2781,6 +3030,8 @@ export interface components {
             reason?: string | null;
             to: components["schemas"]["ProjectState"];
         };
+        /** @enum {string} */
+        Trigger: "manual" | "schedule";
         TrustedKey: {
             /** Format: date-time */
             created_at: string;
@@ -5423,6 +5674,137 @@ export interface operations {
             };
         };
     };
+    start_run: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Run"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    get_settings: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Settings"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    put_settings: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SettingsInput"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Settings"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     list_trusted_keys: {
         parameters: {
             query?: {
@@ -6578,6 +6960,169 @@ export interface operations {
                 };
             };
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    list_runs: {
+        parameters: {
+            query?: {
+                instance_id?: string;
+                /** @description running, succeeded, failed or cancelled. */
+                status?: string;
+                /** @description Page number, from 1. */
+                page?: number;
+                /** @description Items per page, 1 to 500 (default 50). */
+                per_page?: number;
+                /** @description Comma-separated sort keys; `-` before a key sorts descending, e.g. `-start_date,name`. */
+                sort?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_Run"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    get_run: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RunDetail"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    cancel_run: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Run"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    list_rejections: {
+        parameters: {
+            query?: {
+                /** @description Page number, from 1. */
+                page?: number;
+                /** @description Items per page, 1 to 500 (default 50). */
+                per_page?: number;
+                /** @description Comma-separated sort keys; `-` before a key sorts descending, e.g. `-start_date,name`. */
+                sort?: string;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_Rejection"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
