@@ -194,8 +194,11 @@ impl Fields<'_> {
     }
 }
 
+/// A decimal as written (`"1999.00"` keeps its two places); trailing zeros
+/// beyond the ledger's 12 places are dropped, as they change nothing.
 pub fn parse_decimal(text: &str) -> Option<Decimal> {
-    Decimal::from_str(text).or_else(|_| Decimal::from_scientific(text)).ok().map(|d| d.normalize())
+    let d = Decimal::from_str(text).or_else(|_| Decimal::from_scientific(text)).ok()?;
+    Some(if d.scale() > 12 { d.normalize() } else { d })
 }
 
 /// RFC 3339 with any offset; `YYYY-MM-DD HH:MM:SS` or `YYYY-MM-DDTHH:MM:SS`
@@ -757,8 +760,9 @@ mod tests {
 
     #[test]
     fn decimals_keep_every_digit_and_accept_exponents() {
-        assert_eq!(parse_decimal("0.00000080000").unwrap().to_string(), "0.0000008");
-        assert_eq!(parse_decimal("-2.61370000000").unwrap().to_string(), "-2.6137");
+        assert_eq!(parse_decimal("0.00000080000").unwrap().to_string(), "0.00000080000");
+        assert_eq!(parse_decimal("1999.00").unwrap().to_string(), "1999.00");
+        assert_eq!(parse_decimal("0.00000000000060300000").unwrap().to_string(), "0.000000000000603");
         assert_eq!(parse_decimal("8E-7").unwrap().to_string(), "0.0000008");
         assert!(parse_decimal("1,999.00").is_none());
     }

@@ -779,3 +779,80 @@ async fn bench_focus_ingest_against_postgres_copy() {
     println!("  PostgreSQL COPY:       {anchor:>10.0} lines/s");
     println!("  ratio sync/COPY on PostgreSQL: {:.3}", postgres / anchor);
 }
+
+// ---- assets from two sources ----
+
+/// A source for the example connector: `/items` pages of 2 over a list the test changes.
+async fn item_source(items: Arc<Mutex<Vec<Value>>>) -> SocketAddr {
+    let router = axum::Router::new()
+        .route(
+            "/items",
+            axum::routing::get(|State(items): State<Arc<Mutex<Vec<Value>>>>, AxumQuery(q): AxumQuery<HashMap<String, usize>>| async move {
+                let items = items.lock().unwrap().clone();
+                let offset = q.get("offset").copied().unwrap_or(0);
+                let page: Vec<Value> = items.iter().skip(offset).take(2).cloned().collect();
+                axum::Json(json!({ "items": page, "next": offset + 2 < items.len() }))
+            }),
+        )
+        .with_state(items);
+    serve(router).await
+}
+
+async fn asset_source(app: &TestApp, plugin: &str, items: &Arc<Mutex<Vec<Value>>>, precedence: i64) -> String {
+    let addr = item_source(items.clone()).await;
+    let id = instance(app, plugin, json!({ "config": { "base_url": format!("http://{addr}") }, "grants": grants(addr) })).await;
+    app.send(Some(Admin), reqwest::Method::PUT, &format!("/api/v1/plugin-instances/{id}/sync-settings"), Some(json!({ "precedence": precedence })), None)
+        .await
+        .expect(200);
+    id
+}
+
+async fn asset_by_tag(app: &TestApp, tag: &str) -> Value {
+    let found = app.get(Finance, &format!("/api/v1/assets?q={tag}")).await.expect(200).body;
+    let items = found["items"].as_array().unwrap();
+    assert_eq!(items.len(), 1, "one asset with tag {tag}: {found}");
+    items[0].clone()
+}
+
+db_test!(async fn one_asset_reported_by_two_sources_is_one_asset_whose_fields_the_more_authoritative_source_owns(app) {
+    let key = trusted_vendor(&app).await;
+    let plugin = install(&app, &key, "examples/hello-connector", "hello-connector").await;
+    // An inventory system (precedence 10) and a CMDB (100) both know laptop A-1.
+    let inventory = Arc::new(Mutex::new(vec![
+        json!({ "id": 1, "name": "Laptop A-1", "asset_tag": "A-1", "serial_number": "SER-1", "purchase_cost": "1999.00", "currency": "USD", "state": "deployed" }),
+        json!({ "id": 2, "name": "Laptop A-2", "asset_tag": "A-2", "serial_number": "SER-2", "currency": "USD" }),
+    ]));
+    let cmdb = Arc::new(Mutex::new(vec![
+        json!({ "id": "x9", "name": "lt-a1.corp", "serial_number": "SER-1", "model": "ThinkPad T14", "purchase_cost": "1500.00", "currency": "USD" }),
+        json!({ "id": "x10", "name": "Printer", "asset_tag": "P-7", "currency": "USD" }),
+    ]));
+    let cmdb_id = asset_source(&app, &plugin, &cmdb, 100).await;
+    let inventory_id = asset_source(&app, &plugin, &inventory, 10).await;
+
+    // The CMDB reports first and creates the asset; the inventory matches it by serial number.
+    assert_eq!(run_to_end(&app, &cmdb_id).await["counts"]["inserted"], 2);
+    let run = run_to_end(&app, &inventory_id).await;
+    assert_eq!(run["counts"], json!({ "read": 2, "inserted": 1, "updated": 1, "unchanged": 0, "rejected": 0 }), "{run}");
+    let a1 = asset_by_tag(&app, "A-1").await;
+    assert_eq!(a1["name"], "Laptop A-1", "the inventory's precedence is higher: its values win");
+    assert_eq!(a1["purchase_cost"], "1999.00");
+    assert_eq!(a1["model"], "ThinkPad T14", "the CMDB still fills what the inventory does not say");
+    assert_eq!(a1["state"], "deployed");
+    assert_eq!(a1["source_ids"].as_array().unwrap().len(), 2, "{a1}");
+
+    // The CMDB changes its view: it may not overwrite the inventory's fields.
+    cmdb.lock().unwrap()[0]["purchase_cost"] = json!("1.00");
+    cmdb.lock().unwrap()[0]["name"] = json!("renamed by the CMDB");
+    let again = run_to_end(&app, &cmdb_id).await;
+    assert_eq!(again["counts"], json!({ "read": 2, "inserted": 0, "updated": 1, "unchanged": 1, "rejected": 0 }), "{again}");
+    let a1 = asset_by_tag(&app, "A-1").await;
+    assert_eq!((a1["name"].as_str(), a1["purchase_cost"].as_str()), (Some("Laptop A-1"), Some("1999.00")));
+
+    // A-2 leaves the inventory: retired after the inventory's next complete run, not before.
+    inventory.lock().unwrap().pop();
+    let after = run_to_end(&app, &inventory_id).await;
+    assert_eq!(after["status"], "succeeded");
+    assert_eq!(asset_by_tag(&app, "A-2").await["state"], "retired");
+    assert_eq!(asset_by_tag(&app, "A-1").await["state"], "deployed");
+    assert_eq!(asset_by_tag(&app, "P-7").await["state"], "in_stock");
+});
