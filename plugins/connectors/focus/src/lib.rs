@@ -324,7 +324,7 @@ impl Connector for Focus {
             match row {
                 Ok(row) => records.push(record(&settings, &name, row_number, &headers, &row).to_string()),
                 // A row the CSV reader cannot split still reaches the engine, which rejects it saying why.
-                Err(e) => records.push(serde_json::json!({ "id": format!("{name}#{row_number}"), "error": e.to_string() }).to_string()),
+                Err(e) => records.push(serde_json::json!({ "id": format!("{name}#{row_number}"), "_error": e.to_string() }).to_string()),
             }
         }
         let next = if finished_file { Checkpoint { file: at.file + 1, row: 0 } } else { Checkpoint { file: at.file, row: row_number } };
