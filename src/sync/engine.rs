@@ -174,7 +174,8 @@ async fn store_page(s: &Syncer, context: &Context<'_>, page: &Page) -> Result<()
         records::touch(&mut tx, context.instance_id, &stream.name, &seen_unchanged, context.run_id).await?;
     }
     let outcomes = mapping::apply(&mut tx, context, &changed).await?;
-    for (candidate, outcome) in changed.iter().zip(outcomes) {
+    let mut stored = Vec::with_capacity(changed.len());
+    for (candidate, outcome) in changed.iter().zip(&outcomes) {
         match outcome {
             Ok((change, target)) => {
                 match change {
@@ -182,15 +183,15 @@ async fn store_page(s: &Syncer, context: &Context<'_>, page: &Page) -> Result<()
                     Change::Updated => counts.updated += 1,
                     Change::Unchanged => counts.unchanged += 1,
                 }
-                records::upsert(&mut tx, context.instance_id, &stream.name, &candidate.key, &stream.produces, &candidate.hash, target.as_deref(), context.run_id)
-                    .await?;
+                stored.push(records::Stored { key: &candidate.key, hash: &candidate.hash, target_id: target.as_deref() });
             }
             Err(why) => {
                 counts.rejected += 1;
-                runs::reject(&mut tx, context.run_id, &stream.name, Some(&candidate.key), &why, &candidate.raw).await?;
+                runs::reject(&mut tx, context.run_id, &stream.name, Some(&candidate.key), why, &candidate.raw).await?;
             }
         }
     }
+    records::upsert(&mut tx, context.instance_id, &stream.name, &stream.produces, context.run_id, &stored).await?;
     records::save_checkpoint(&mut tx, context.instance_id, &stream.name, page.checkpoint.as_deref(), context.run_id).await?;
     runs::add_page(&mut tx, context.run_id, &counts).await?;
     tx.commit().await.map_err(Error::from)?;

@@ -65,35 +65,36 @@ pub async fn known(ex: &mut impl Executor, instance_id: &str, stream: &str, keys
     Ok(found)
 }
 
-/// Stores what a record became.
-#[allow(clippy::too_many_arguments)]
-pub async fn upsert(
-    tx: &mut Tx,
-    instance_id: &str,
-    stream: &str,
-    key: &str,
-    produces: &str,
-    hash: &str,
-    target_id: Option<&str>,
-    run_id: &str,
-) -> Result<()> {
+/// What one record became, for [`upsert`].
+pub struct Stored<'a> {
+    pub key: &'a str,
+    pub hash: &'a str,
+    pub target_id: Option<&'a str>,
+}
+
+/// Stores what the records of a page became: one statement per 500 records.
+pub async fn upsert(tx: &mut Tx, instance_id: &str, stream: &str, produces: &str, run_id: &str, stored: &[Stored<'_>]) -> Result<()> {
     let now = Utc::now();
-    query(
-        "INSERT INTO sync_records (instance_id, stream, record_key, produces, content_hash, target_id, last_run_id, first_seen_at, last_seen_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) \
-         ON CONFLICT (instance_id, stream, record_key) DO UPDATE SET produces = excluded.produces, content_hash = excluded.content_hash, \
-         target_id = excluded.target_id, last_run_id = excluded.last_run_id, last_seen_at = excluded.last_seen_at, gone_at = NULL",
-    )
-    .bind(instance_id)
-    .bind(stream)
-    .bind(key)
-    .bind(produces)
-    .bind(hash)
-    .bind(target_id)
-    .bind(run_id)
-    .bind(now)
-    .execute(tx)
-    .await?;
+    for chunk in stored.chunks(500) {
+        // $1..$5 are shared by every row; each row adds its key, hash and target.
+        let rows: Vec<String> = (0..chunk.len()).map(|i| format!("($1, $2, ${}, $3, ${}, ${}, $4, $5, $5)", 6 + 3 * i, 7 + 3 * i, 8 + 3 * i)).collect();
+        let mut q = query(format!(
+            "INSERT INTO sync_records (instance_id, stream, record_key, produces, content_hash, target_id, last_run_id, first_seen_at, last_seen_at) \
+             VALUES {} \
+             ON CONFLICT (instance_id, stream, record_key) DO UPDATE SET produces = excluded.produces, content_hash = excluded.content_hash, \
+             target_id = excluded.target_id, last_run_id = excluded.last_run_id, last_seen_at = excluded.last_seen_at, gone_at = NULL",
+            rows.join(", ")
+        ))
+        .bind(instance_id)
+        .bind(stream)
+        .bind(produces)
+        .bind(run_id)
+        .bind(now);
+        for s in chunk {
+            q = q.bind(s.key).bind(s.hash).bind(s.target_id);
+        }
+        q.execute(tx).await?;
+    }
     Ok(())
 }
 
