@@ -8,7 +8,8 @@
 //! - [`prioritisation`]: scoring frameworks, scenarios and the exact
 //!   portfolio optimiser;
 //! - [`audit`]: the append-only change log;
-//! - [`plugins`]: sandboxed WebAssembly plugins (connectors, ROI models, integrations).
+//! - [`plugins`]: sandboxed WebAssembly plugins (connectors, ROI models, integrations);
+//! - [`sync`]: the sync engine that runs connectors into the core model.
 //!
 //! Cross-cutting pieces: [`db`] (one SQL text for SQLite and PostgreSQL),
 //! [`auth`] (JWT and roles), [`http`] (router, problem+json, extractors),
@@ -33,5 +34,6 @@ pub mod portfolio;
 pub mod prioritisation;
 pub mod refs;
 pub mod server;
+pub mod sync;
 mod text_enum;
 pub mod validate;

@@ -29,11 +29,22 @@ pub struct Running {
     pub db: Db,
     shutdown: oneshot::Sender<()>,
     task: JoinHandle<std::io::Result<()>>,
+    scheduler: AbortOnDrop,
+}
+
+/// The sync scheduler's task, stopped with the server (or when a test drops it).
+struct AbortOnDrop(JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
 }
 
 impl Running {
     /// Stops accepting connections, lets requests in flight finish, and waits.
     pub async fn stop(self) -> anyhow::Result<()> {
+        drop(self.scheduler);
         let _ = self.shutdown.send(());
         self.task.await??;
         self.db.close().await;
@@ -50,7 +61,9 @@ pub async fn spawn(config: &Config) -> anyhow::Result<Running> {
     let listener = TcpListener::bind(config.listen).await?;
     let addr = listener.local_addr()?;
     let plugins = Arc::new(crate::plugins::Plugins::open(config)?);
-    let app = router(AppState::new(db.clone(), auth, config.demo, plugins));
+    let sync = crate::sync::Syncer::new(db.clone(), plugins.clone(), &config.data_dir)?;
+    let scheduler = AbortOnDrop(tokio::spawn(crate::sync::scheduler::run(sync.clone())));
+    let app = router(AppState::new(db.clone(), auth, config.demo, plugins, sync));
     let (shutdown, stopped) = oneshot::channel::<()>();
     let task = tokio::spawn(async move {
         axum::serve(listener, app)
@@ -59,7 +72,7 @@ pub async fn spawn(config: &Config) -> anyhow::Result<Running> {
             })
             .await
     });
-    Ok(Running { addr, db, shutdown, task })
+    Ok(Running { addr, db, shutdown, task, scheduler })
 }
 
 /// Serves until SIGTERM or Ctrl-C, then shuts down gracefully.

@@ -568,6 +568,13 @@ fn trimmed(text: Option<String>) -> Option<String> {
 
 pub async fn create(db: &Db, who: &Principal, input: NewAsset) -> Result<Asset> {
     let mut tx = db.begin().await?;
+    let asset = create_in(&mut tx, who, input).await?;
+    tx.commit().await?;
+    Ok(asset)
+}
+
+/// [`create`] in the caller's transaction (the sync engine stores a page at once).
+pub async fn create_in(tx: &mut Tx, who: &Principal, input: NewAsset) -> Result<Asset> {
     let now = Utc::now();
     let asset = Asset {
         id: new_id(),
@@ -581,7 +588,7 @@ pub async fn create(db: &Db, who: &Principal, input: NewAsset) -> Result<Asset> 
         purchase_cost: input.purchase_cost,
         currency: match input.currency {
             Some(c) => c,
-            None => crate::finance::settings::reporting_currency(&mut tx).await?,
+            None => crate::finance::settings::reporting_currency(tx).await?,
         },
         acquisition_date: input.acquisition_date,
         in_service_date: input.in_service_date,
@@ -600,8 +607,8 @@ pub async fn create(db: &Db, who: &Principal, input: NewAsset) -> Result<Asset> 
         updated_at: now,
         version: 1,
     };
-    validate(&mut tx, &asset).await?;
-    ensure_source_ids_free(&mut tx, &asset.id, &asset.source_ids).await?;
+    validate(tx, &asset).await?;
+    ensure_source_ids_free(tx, &asset.id, &asset.source_ids).await?;
     query(
         "INSERT INTO assets (id, name, kind, state, asset_tag, serial_number, model, vendor_id, purchase_cost, currency, \
          acquisition_date, in_service_date, warranty_end, end_of_life, depreciation_method, depreciation_convention, \
@@ -637,12 +644,11 @@ pub async fn create(db: &Db, who: &Principal, input: NewAsset) -> Result<Asset> 
     .bind(asset.tax_depreciation.as_ref().map(|t| t.convention.as_str()))
     .bind(asset.tax_depreciation.as_ref().map(|t| i64::from(t.useful_life_months)))
     .bind(asset.tax_depreciation.as_ref().map(|t| t.residual_value))
-    .execute(&mut tx)
+    .execute(tx)
     .await
     .map_err(|e| Error::from_write(e, "an asset with this asset_tag exists already", "/"))?;
-    replace_source_ids(&mut tx, &asset.id, &asset.source_ids).await?;
-    audit::record(&mut tx, who, Action::Create, "asset", &asset.id, None::<&()>, Some(&asset)).await?;
-    tx.commit().await?;
+    replace_source_ids(tx, &asset.id, &asset.source_ids).await?;
+    audit::record(tx, who, Action::Create, "asset", &asset.id, None::<&()>, Some(&asset)).await?;
     Ok(asset)
 }
 
@@ -652,6 +658,16 @@ pub async fn update(db: &Db, who: &Principal, id: &str, if_match: IfMatch, input
     let mut tx = db.begin().await?;
     let before = get(&mut tx, id).await?;
     if_match.check(before.version, true)?;
+    let after = update_in(&mut tx, who, before, input).await?;
+    tx.commit().await?;
+    Ok(after)
+}
+
+/// Applies `input` to `before` in the caller's transaction (the sync engine's
+/// way in, which checks versions itself).
+pub async fn update_in(tx: &mut Tx, who: &Principal, before: Asset, input: AssetPatch) -> Result<Asset> {
+    let id = before.id.clone();
+    let id = id.as_str();
     let b = &before;
     let after = Asset {
         name: input.name.map(|n| n.trim().to_owned()).unwrap_or_else(|| b.name.clone()),
@@ -679,8 +695,8 @@ pub async fn update(db: &Db, who: &Principal, id: &str, if_match: IfMatch, input
         version: b.version + 1,
         ..b.clone()
     };
-    validate(&mut tx, &after).await?;
-    ensure_source_ids_free(&mut tx, id, &after.source_ids).await?;
+    validate(tx, &after).await?;
+    ensure_source_ids_free(tx, id, &after.source_ids).await?;
     query(
         "UPDATE assets SET name = $1, kind = $2, asset_tag = $3, serial_number = $4, model = $5, vendor_id = $6, \
          purchase_cost = $7, currency = $8, acquisition_date = $9, in_service_date = $10, warranty_end = $11, \
@@ -717,15 +733,14 @@ pub async fn update(db: &Db, who: &Principal, id: &str, if_match: IfMatch, input
     .bind(after.tax_depreciation.as_ref().map(|t| t.convention.as_str()))
     .bind(after.tax_depreciation.as_ref().map(|t| i64::from(t.useful_life_months)))
     .bind(after.tax_depreciation.as_ref().map(|t| t.residual_value))
-    .execute(&mut tx)
+    .execute(&mut *tx)
     .await
     .map_err(|e| Error::from_write(e, "an asset with this asset_tag exists already", "/"))
     .and_then(Error::ensure_updated)?;
     if after.source_ids != before.source_ids {
-        replace_source_ids(&mut tx, id, &after.source_ids).await?;
+        replace_source_ids(tx, id, &after.source_ids).await?;
     }
-    audit::record(&mut tx, who, Action::Update, "asset", id, Some(&before), Some(&after)).await?;
-    tx.commit().await?;
+    audit::record(tx, who, Action::Update, "asset", id, Some(&before), Some(&after)).await?;
     Ok(after)
 }
 
@@ -738,6 +753,15 @@ pub async fn transition(db: &Db, who: &Principal, id: &str, if_match: IfMatch, s
     let mut tx = db.begin().await?;
     let before = get(&mut tx, id).await?;
     if_match.check(before.version, false)?;
+    let after = transition_in(&mut tx, who, before, step).await?;
+    tx.commit().await?;
+    Ok(after)
+}
+
+/// [`transition`] in the caller's transaction.
+pub async fn transition_in(tx: &mut Tx, who: &Principal, before: Asset, step: Transition) -> Result<Asset> {
+    let id = before.id.clone();
+    let id = id.as_str();
     crate::lifecycle::check_step("an asset", before.state, step.to)?;
     let after = Asset { state: step.to, updated_at: Utc::now(), version: before.version + 1, ..before.clone() };
     query("UPDATE assets SET state = $1, updated_at = $2, version = $3 WHERE id = $4 AND version = $5")
@@ -746,14 +770,13 @@ pub async fn transition(db: &Db, who: &Principal, id: &str, if_match: IfMatch, s
         .bind(after.version)
         .bind(id)
         .bind(before.version)
-        .execute(&mut tx)
+        .execute(&mut *tx)
         .await
         .map_err(Error::from)
         .and_then(Error::ensure_updated)?;
     let record = serde_json::json!({ "state": after.state, "reason": step.reason });
-    audit::record(&mut tx, who, Action::Transition, "asset", id, Some(&serde_json::json!({ "state": before.state })), Some(&record))
+    audit::record(tx, who, Action::Transition, "asset", id, Some(&serde_json::json!({ "state": before.state })), Some(&record))
         .await?;
-    tx.commit().await?;
     Ok(after)
 }
 

@@ -39,12 +39,13 @@ pub struct AppState {
     /// Started with `--demo`: the UI's demo sign-in endpoint exists.
     pub demo: bool,
     pub plugins: Arc<crate::plugins::Plugins>,
+    pub sync: Arc<crate::sync::Syncer>,
 }
 
 impl AppState {
-    pub fn new(db: Db, auth: Arc<Authenticator>, demo: bool, plugins: Arc<crate::plugins::Plugins>) -> Self {
+    pub fn new(db: Db, auth: Arc<Authenticator>, demo: bool, plugins: Arc<crate::plugins::Plugins>, sync: Arc<crate::sync::Syncer>) -> Self {
         let cache = Arc::new(cache::ReadCache::for_backend(db.backend()));
-        AppState { db, auth, cache, demo, plugins }
+        AppState { db, auth, cache, demo, plugins, sync }
     }
 }
 
@@ -87,7 +88,8 @@ fn api() -> OpenApiRouter<AppState> {
             .merge(crate::ledger::http::routes())
             .merge(crate::assets::http::routes())
             .merge(crate::audit::http::routes())
-            .merge(crate::plugins::http::routes()),
+            .merge(crate::plugins::http::routes())
+            .merge(crate::sync::http::routes()),
     )
 }
 

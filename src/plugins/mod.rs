@@ -75,6 +75,26 @@ pub async fn call_connector(
     instance_id: &str,
     call: ConnectorCall,
 ) -> Result<(Option<ConnectorOutput>, Invocation)> {
+    let called = call_connector_traced(db, plugins, who, instance_id, call).await?;
+    Ok((called.result.ok(), called.invocation))
+}
+
+/// What [`call_connector_traced`] tells a caller that retries (the sync engine).
+pub struct ConnectorCalled {
+    pub result: std::result::Result<ConnectorOutput, runtime::Failure>,
+    pub invocation: Invocation,
+    /// The last `Retry-After` of a 429 or 503 the plugin received.
+    pub retry_after: Option<std::time::Duration>,
+}
+
+/// [`call_connector`], keeping why a call failed and the source's `Retry-After`.
+pub async fn call_connector_traced(
+    db: &Db,
+    plugins: &Plugins,
+    who: &Principal,
+    instance_id: &str,
+    call: ConnectorCall,
+) -> Result<ConnectorCalled> {
     let (instance, plugin, context) = instances::call_context(db, plugins, instance_id).await?;
     if plugin.manifest.kind != manifest::Kind::Connector {
         return Err(Error::invalid("/", format!("the plugin {} is a {}, not a connector", plugin.manifest.id, plugin.manifest.kind)));
@@ -94,5 +114,5 @@ pub async fn call_connector(
     let operation = call.name();
     let report = plugins.runtime.call_connector(&prepared, context, call).await;
     let invocation = invocations::record(db, who, &instance.id, operation, &report).await?;
-    Ok((report.result.ok(), invocation))
+    Ok(ConnectorCalled { result: report.result, invocation, retry_after: report.retry_after })
 }

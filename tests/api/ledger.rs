@@ -16,7 +16,11 @@ pub struct Fixture {
 }
 
 pub async fn fixtures(app: &TestApp) -> Fixture {
-    let mut db = app.db.clone();
+    fixtures_in(&app.db).await
+}
+
+pub async fn fixtures_in(db: &itbm::db::Db) -> Fixture {
+    let mut db = db.clone();
     let now = chrono::Utc::now();
     query("INSERT INTO cost_centers (id, code, name, created_at, updated_at) VALUES ($1, $2, $3, $4, $4)")
         .bind("cc-it-ops")

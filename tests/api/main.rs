@@ -19,3 +19,4 @@ mod openapi;
 mod plugins;
 mod portfolio;
 mod prioritisation;
+mod sync;

@@ -48,6 +48,9 @@ pub struct HostState {
     pub dropped_log_lines: usize,
     /// Every outbound request the host refused, with the rule that refused it.
     pub denials: Vec<String>,
+    /// The last `Retry-After` of a 429 or 503 answer the plugin received, so
+    /// the sync engine can wait as long as the source asked.
+    pub retry_after: Option<std::time::Duration>,
 }
 
 impl HostState {
@@ -61,6 +64,7 @@ impl HostState {
             logs: Vec::new(),
             dropped_log_lines: 0,
             denials: Vec::new(),
+            retry_after: None,
         }
     }
 
@@ -127,11 +131,31 @@ impl clock::Host for HostState {
 impl http::Host for HostState {
     async fn send(&mut self, request: http::Request) -> Result<http::Response, http::HttpError> {
         let result = outbound::send(&self.context.granted, request, self.deadline).await;
-        if let Err(http::HttpError::Denied(why)) = &result {
-            self.denials.push(why.clone());
+        match &result {
+            Err(http::HttpError::Denied(why)) => self.denials.push(why.clone()),
+            Ok(response) if matches!(response.status, 429 | 503) => {
+                if let Some(wait) = response.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case("retry-after")).and_then(|(_, v)| retry_after(v)) {
+                    self.retry_after = Some(wait);
+                }
+            }
+            Ok(_) => {}
+            Err(_) => {}
         }
         result
     }
+}
+
+/// A `Retry-After` value: delay seconds or an HTTP date, at most an hour.
+pub fn retry_after(value: &str) -> Option<std::time::Duration> {
+    let value = value.trim();
+    let seconds = match value.parse::<u64>() {
+        Ok(seconds) => seconds,
+        Err(_) => {
+            let at = chrono::DateTime::parse_from_rfc2822(value).ok()?;
+            u64::try_from((at.with_timezone(&chrono::Utc) - chrono::Utc::now()).num_seconds().max(0)).ok()?
+        }
+    };
+    Some(std::time::Duration::from_secs(seconds.min(3600)))
 }
 
 /// Caps a store's linear memory and records its peak, and why it refused to

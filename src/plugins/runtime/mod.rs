@@ -186,6 +186,8 @@ pub struct Report<T> {
     pub fuel_used: Option<u64>,
     pub peak_memory_bytes: usize,
     pub logs: Vec<LogLine>,
+    /// The last `Retry-After` the plugin received with a 429 or 503.
+    pub retry_after: Option<Duration>,
 }
 
 /// A compiled and linked plugin, ready to instantiate.
@@ -367,17 +369,17 @@ impl Runtime {
         if state.dropped_log_lines > 0 {
             logs.push(LogLine { level: "warn".into(), message: format!("{} more log lines were dropped", state.dropped_log_lines) });
         }
-        Report { result, duration: started.elapsed(), fuel_used, peak_memory_bytes: state.limiter.peak, logs }
+        Report { result, duration: started.elapsed(), fuel_used, peak_memory_bytes: state.limiter.peak, logs, retry_after: state.retry_after }
     }
 }
 
 impl<T> Report<T> {
     fn failed(failure: Failure) -> Self {
-        Report { result: Err(failure), duration: Duration::ZERO, fuel_used: None, peak_memory_bytes: 0, logs: Vec::new() }
+        Report { result: Err(failure), duration: Duration::ZERO, fuel_used: None, peak_memory_bytes: 0, logs: Vec::new(), retry_after: None }
     }
 
     fn and_then<U>(self, f: impl FnOnce(T) -> Result<U, Failure>) -> Report<U> {
-        Report { result: self.result.and_then(f), duration: self.duration, fuel_used: self.fuel_used, peak_memory_bytes: self.peak_memory_bytes, logs: self.logs }
+        Report { result: self.result.and_then(f), duration: self.duration, fuel_used: self.fuel_used, peak_memory_bytes: self.peak_memory_bytes, logs: self.logs, retry_after: self.retry_after }
     }
 }
 
