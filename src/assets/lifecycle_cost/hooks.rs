@@ -1,13 +1,13 @@
 //! Where effort from IT service management (ITSM) and usage from IT operations
 //! management (ITOM) enter the lifecycle cost.
 //!
-//! The ITSM/ITOM sync will store ticket effort in a table `ticket_effort`
-//! (effort hours and their cost per ticket, with the asset or service the
-//! ticket concerns) and utilisation in a table `utilisation` (an asset's or
-//! service's share of a shared resource per period). When those tables exist,
-//! these two functions sum them for a scope up to a date, converted into the
-//! reporting currency; TCO adds what they return. Until then they return
-//! `None`, and the TCO answer shows `null` for both rather than a made-up 0.
+//! The sync engine stores ticket effort in `ticket_effort` (hours per ticket,
+//! with the service or configuration item it concerns) and utilisation in
+//! `utilisation` (a host's or service's measured use per period). Turning them
+//! into money needs what is not modelled yet: a cost per effort hour, and the
+//! shared cost the utilisation divides (the TBM allocation's drivers use it
+//! today). Until then these two functions return `None`, and the TCO answer
+//! shows `null` for both rather than a made-up 0.
 
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
