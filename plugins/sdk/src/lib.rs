@@ -37,6 +37,7 @@ pub mod bindings {
 }
 
 pub mod decimal;
+pub mod record;
 pub mod time;
 
 pub use bindings::export_connector;
