@@ -169,17 +169,6 @@ pub mod http {
         out
     }
 
-    #[cfg(test)]
-    mod tests {
-        #[test]
-        fn queries_and_basic_credentials_are_encoded() {
-            assert_eq!(super::query(&[("jql", "project = EX AND updated >= \"2024/01/01\""), ("n", "5")]), "jql=project%20%3D%20EX%20AND%20updated%20%3E%3D%20%222024%2F01%2F01%22&n=5");
-            assert_eq!(super::base64(b"user@example.com:t0ken"), "dXNlckBleGFtcGxlLmNvbTp0MGtlbg==");
-            assert_eq!(super::base64(b"ab"), "YWI=");
-            assert_eq!(super::base64(b"abc"), "YWJj");
-        }
-    }
-
     pub struct Response {
         pub url: String,
         pub status: u16,
@@ -215,6 +204,17 @@ pub mod http {
 
         pub fn json<T: DeserializeOwned>(&self) -> Result<T> {
             serde_json::from_slice(&self.body).map_err(|e| PluginError::Connector(format!("{}: the answer is not the JSON expected: {e}", self.url)))
+        }
+    }
+
+    #[cfg(test)]
+    mod tests {
+        #[test]
+        fn queries_and_basic_credentials_are_encoded() {
+            assert_eq!(super::query(&[("jql", "project = EX AND updated >= \"2024/01/01\""), ("n", "5")]), "jql=project%20%3D%20EX%20AND%20updated%20%3E%3D%20%222024%2F01%2F01%22&n=5");
+            assert_eq!(super::base64(b"user@example.com:t0ken"), "dXNlckBleGFtcGxlLmNvbTp0MGtlbg==");
+            assert_eq!(super::base64(b"ab"), "YWI=");
+            assert_eq!(super::base64(b"abc"), "YWJj");
         }
     }
 }

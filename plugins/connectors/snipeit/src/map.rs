@@ -119,8 +119,8 @@ pub fn licence(row: &Value, context: &Context) -> String {
     // The product key is a secret of its own: never copied.
     date(&mut record, row, "expiration_date", "end_of_life");
     date(&mut record, row, "termination_date", "termination_date");
-    let seats = row.get("seats").and_then(|v| text(v)).and_then(|s| s.parse::<i64>().ok());
-    let free = row.get("free_seats_count").and_then(|v| text(v)).and_then(|s| s.parse::<i64>().ok());
+    let seats = row.get("seats").and_then(text).and_then(|s| s.parse::<i64>().ok());
+    let free = row.get("free_seats_count").and_then(text).and_then(|s| s.parse::<i64>().ok());
     record.set("seats", seats).set("free_seats", free);
     let expiry = row.get("expiration_date").and_then(|v| plain(v, "date"));
     let state = match (expiry, seats, free) {
