@@ -29,9 +29,12 @@ fn date(record: &mut Record, row: &Value, source: &str, member: &str) {
     }
 }
 
-/// A cost string in the instance's number format.
+/// A cost: the raw `<name>_numeric` newer versions add where there is one,
+/// else the string in the instance's number format.
 fn cost(record: &mut Record, row: &Value, source: &str, member: &str, context: &Context) {
-    if let Some(raw) = plain(row, source) {
+    if let Some(raw) = plain(row, &format!("{source}_numeric")) {
+        record.read(member, &raw, decimal::parse_plain(&raw));
+    } else if let Some(raw) = plain(row, source) {
         record.read(member, &raw, decimal::parse_formatted(&raw, context.format));
     }
 }
@@ -199,5 +202,8 @@ mod tests {
         assert_eq!(record["state"], "retired");
         assert_eq!(record["kind"], "licence");
         assert!(!record.to_string().contains("SECRET-KEY"));
+        let newer = serde_json::json!({ "id": 5, "name": "Visio", "purchase_cost": "1,234.50", "purchase_cost_numeric": "1234.50" });
+        let record: Value = serde_json::from_str(&licence(&newer, &context(NumberFormat::CommaDecimal))).unwrap();
+        assert_eq!(record["purchase_cost"], "1234.50", "the numeric cost wins over the formatted one");
     }
 }
