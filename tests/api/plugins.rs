@@ -26,7 +26,7 @@ const TOKEN: &str = "s3cr3t-t0ken";
 
 /// The guest plugins, built once per test run into a target directory of
 /// their own (they build for wasm32-wasip2, apart from the server).
-fn wasm(crate_name: &str) -> Vec<u8> {
+pub(crate) fn wasm(crate_name: &str) -> Vec<u8> {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
     let dir = DIR.get_or_init(|| {
         let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
@@ -45,7 +45,7 @@ fn wasm(crate_name: &str) -> Vec<u8> {
     std::fs::read(dir.join(format!("{}.wasm", crate_name.replace('-', "_")))).expect("the plugin was built")
 }
 
-fn manifest(path: &str) -> Value {
+pub(crate) fn manifest(path: &str) -> Value {
     let file = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("plugins").join(path).join("manifest.json");
     serde_json::from_str(&std::fs::read_to_string(file).unwrap()).unwrap()
 }
@@ -59,7 +59,7 @@ fn hostile_manifest() -> Value {
 }
 
 /// A vendor: a signing key the server trusts.
-async fn trusted_vendor(app: &TestApp) -> SigningKey {
+pub(crate) async fn trusted_vendor(app: &TestApp) -> SigningKey {
     let key = package::generate_key();
     app.post(Admin, "/api/v1/plugin-trusted-keys", json!({ "name": "Example vendor", "public_key": package::encode_key(&key.verifying_key()) }))
         .await
@@ -75,18 +75,18 @@ async fn upload(app: &TestApp, package: Vec<u8>) -> Reply {
     app.send_raw(Admin, Method::POST, "/api/v1/plugins", "application/octet-stream", package).await
 }
 
-async fn install(app: &TestApp, key: &SigningKey, manifest: &Value, crate_name: &str) -> String {
+pub(crate) async fn install(app: &TestApp, key: &SigningKey, manifest: &Value, crate_name: &str) -> String {
     upload(app, pack(manifest, &wasm(crate_name), Some(key))).await.expect(201).id()
 }
 
-async fn instance(app: &TestApp, plugin_id: &str, body: Value) -> String {
+pub(crate) async fn instance(app: &TestApp, plugin_id: &str, body: Value) -> String {
     let mut body = body;
     body["plugin_id"] = plugin_id.into();
     body["name"] = body.get("name").cloned().unwrap_or_else(|| format!("instance {}", uuid::Uuid::now_v7()).into());
     app.post(Admin, "/api/v1/plugin-instances", body).await.expect(201).id()
 }
 
-async fn check(app: &TestApp, instance_id: &str) -> Value {
+pub(crate) async fn check(app: &TestApp, instance_id: &str) -> Value {
     app.post(Admin, &format!("/api/v1/plugin-instances/{instance_id}/check"), json!({})).await.expect(200).body
 }
 
