@@ -673,6 +673,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/plugin-instances/{id}/read": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Runs the connector's `read` for one page of a stream, after `checkpoint`:
+         *     the records as the connector returns them, the checkpoint of the next
+         *     page, and the invocation. Nothing is stored; this is for trying an
+         *     instance's configuration and paging through a stream by hand.
+         */
+        post: operations["read_instance"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/plugin-trusted-keys": {
         parameters: {
             query?: never;
@@ -1882,6 +1904,12 @@ export interface components {
         NewVendor: {
             name: string;
         };
+        /** @description A page with its records as JSON (a record that is not JSON stays a string). */
+        PagePreview: {
+            checkpoint?: string | null;
+            done: boolean;
+            records: Record<string, never>[];
+        };
         /** @description One page of a list. */
         Page_Asset: {
             items: {
@@ -2695,6 +2723,20 @@ export interface components {
         RateMonth: string;
         /** @enum {string} */
         RateType: "average" | "closing" | "budget";
+        /** @description One page of a stream, asked for through `POST /plugin-instances/{id}/read`. */
+        ReadRequest: {
+            /** @description The checkpoint of the page before, as the last page returned it; none from the start. */
+            checkpoint?: string | null;
+            stream: string;
+        };
+        /**
+         * @description The answer to `read`: the page when the call succeeded, and the invocation
+         *     either way. Nothing is stored: this shows what a sync would receive.
+         */
+        Reading: {
+            invocation: components["schemas"]["Invocation"];
+            page?: components["schemas"]["PagePreview"] | null;
+        };
         Service: {
             code: string;
             /** Format: date-time */
@@ -5414,6 +5456,64 @@ export interface operations {
                 };
             };
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    read_instance: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ReadRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Reading"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The plugin is disabled */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
