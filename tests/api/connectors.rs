@@ -73,6 +73,21 @@ async fn read_all(app: &TestApp, id: &str, stream: &str, checkpoint: Option<Stri
     }
 }
 
+db_test!(async fn reading_a_page_needs_the_admin_role_and_names_a_stream(app) {
+    let faults = Faults::default();
+    let addr = snipeit(vec![], vec![], 10, &faults).await;
+    let plugin = install_connector(&app, "snipeit").await;
+    let id = connector(&app, &plugin, addr, snipe_config(addr, "auto"), json!({ "api_token": TOKEN })).await;
+    let path = format!("/api/v1/plugin-instances/{id}/read");
+    app.post(itbm::auth::Role::Finance, &path, json!({ "stream": "hardware" })).await.expect_problem(403, None);
+    app.post(Admin, &path, json!({ "stream": " " })).await.expect_problem(422, Some("/stream"));
+    app.post(Admin, &path, json!({ "stream": "hardware", "page": 2 })).await.expect_problem(422, None);
+    app.post(Admin, "/api/v1/plugin-instances/no-such-instance/read", json!({ "stream": "hardware" })).await.expect_problem(404, None);
+    let empty = read(&app, &id, "hardware", None).await;
+    assert_eq!((&empty["page"]["records"], &empty["page"]["done"]), (&json!([]), &json!(true)), "{empty}");
+    assert_eq!(empty["invocation"]["operation"], "read");
+});
+
 /// An invocation's outcome and detail.
 fn outcome(invocation: &Value) -> (String, String) {
     (invocation["outcome"].as_str().unwrap_or_default().to_owned(), invocation["detail"].as_str().unwrap_or_default().to_owned())

@@ -50,7 +50,7 @@ struct Driver {
     #[serde(default = "host")]
     subject_kind: String,
     unit: String,
-    /// A label whose value is the service of a host's series, if any.
+    /// A label whose value is the service code of each series, if any.
     service_label: Option<String>,
 }
 
@@ -145,10 +145,8 @@ fn records(driver: &Driver, step: i64, result: &[Value]) -> Vec<String> {
     for series in result {
         let labels = &series["metric"];
         let subject = labels[&driver.subject_label].as_str();
-        let service = match driver.subject_kind.as_str() {
-            "service" => subject,
-            _ => driver.service_label.as_ref().and_then(|label| labels[label].as_str()),
-        };
+        // A service is named only where a label says so: its value must be a service code.
+        let service = driver.service_label.as_ref().and_then(|label| labels[label].as_str());
         for point in series["values"].as_array().into_iter().flatten() {
             let mut record = Record::new();
             record.set("metric", driver.name.as_str()).set("subject_kind", driver.subject_kind.as_str());
