@@ -98,7 +98,10 @@ fn outcome(invocation: &Value) -> (String, String) {
 /// Answers a stand-in gives instead of its normal one: each queued answer
 /// meets the next request, whatever it asks.
 #[derive(Clone, Default)]
-struct Faults(Arc<Mutex<VecDeque<(u16, Vec<(&'static str, &'static str)>, String)>>>);
+struct Faults(Arc<Mutex<VecDeque<Answer>>>);
+
+/// A status, headers and a body.
+type Answer = (u16, Vec<(&'static str, &'static str)>, String);
 
 impl Faults {
     fn next(&self, status: u16, headers: Vec<(&'static str, &'static str)>, body: &str) {
@@ -315,21 +318,22 @@ fn glpi_error(status: StatusCode, code: &str, message: &str) -> Response {
 }
 
 impl Glpi {
-    /// Refuses requests without the app token or a live session; counts the session's use.
-    fn session(&self, headers: &HeaderMap) -> Result<(), Response> {
+    /// The refusal of a request without the app token or a live session;
+    /// none (and the session's use counted) otherwise.
+    fn refusal(&self, headers: &HeaderMap) -> Option<Response> {
         if headers.get("app-token").and_then(|v| v.to_str().ok()) != Some("app-t0ken") {
-            return Err(glpi_error(StatusCode::BAD_REQUEST, "ERROR_WRONG_APP_TOKEN_PARAMETER", "parameter app_token seems wrong"));
+            return Some(glpi_error(StatusCode::BAD_REQUEST, "ERROR_WRONG_APP_TOKEN_PARAMETER", "parameter app_token seems wrong"));
         }
         let token = headers.get("session-token").and_then(|v| v.to_str().ok()).unwrap_or_default();
         let mut state = self.state.lock().unwrap();
         match state.sessions.get_mut(token) {
             Some(used) if *used < self.session_budget => {
                 *used += 1;
-                Ok(())
+                None
             }
             _ => {
                 state.sessions.remove(token); // expired
-                Err(glpi_error(StatusCode::UNAUTHORIZED, "ERROR_SESSION_TOKEN_INVALID", "session_token seems invalid"))
+                Some(glpi_error(StatusCode::UNAUTHORIZED, "ERROR_SESSION_TOKEN_INVALID", "session_token seems invalid"))
             }
         }
     }
@@ -369,7 +373,7 @@ async fn glpi(glpi: Glpi, faults: &Faults) -> SocketAddr {
         .route(
             "/apirest.php/Computer/",
             axum::routing::get(|AxumState(g): AxumState<Glpi>, headers: HeaderMap, AxumQuery(q): Params| async move {
-                if let Err(refused) = g.session(&headers) {
+                if let Some(refused) = g.refusal(&headers) {
                     return refused;
                 }
                 let total = g.computers.len();
@@ -389,7 +393,7 @@ async fn glpi(glpi: Glpi, faults: &Faults) -> SocketAddr {
         .route(
             "/apirest.php/Computer/{id}",
             axum::routing::get(|AxumState(g): AxumState<Glpi>, AxumPath(id): AxumPath<u64>, headers: HeaderMap, AxumQuery(q): Params| async move {
-                if let Err(refused) = g.session(&headers) {
+                if let Some(refused) = g.refusal(&headers) {
                     return refused;
                 }
                 let Some((row, infocom)) = g.computers.iter().find(|(row, _)| row["id"] == id) else {
@@ -462,10 +466,11 @@ db_test!(async fn glpi_computers_come_with_their_financial_information_across_ex
     assert_eq!(records[2]["warranty_end"], "2026-01-31");
     assert_eq!(records[3]["acquisition_date"], "2023-02-30", "an impossible date is kept raw...");
     assert!(records[3]["_errors"]["acquisition_date"].is_string(), "...with the reason: {}", records[3]);
-    let state_now = state.lock().unwrap();
-    assert!(state_now.opened - before > pages, "sessions expired mid-page and were opened again ({} for {pages} pages)", state_now.opened - before);
-    assert_eq!(state_now.sessions.len(), 0, "every live session was closed");
-    drop(state_now);
+    {
+        let state = state.lock().unwrap();
+        assert!(state.opened - before > pages, "sessions expired mid-page and were opened again ({} for {pages} pages)", state.opened - before);
+        assert_eq!(state.sessions.len(), 0, "every live session was closed");
+    }
     let log = app.get(Admin, &format!("/api/v1/plugin-instances/{id}/invocations?per_page=50")).await.expect(200);
     assert!(log.text.contains("the GLPI session expired"), "{}", log.text);
 
