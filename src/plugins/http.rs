@@ -11,13 +11,14 @@ use super::invocations::{self, Invocation};
 use super::package::MAX_PACKAGE_BYTES;
 use super::runtime::{ConnectorCall, ConnectorOutput};
 use super::trusted_keys::{self, NewTrustedKey, TrustedKey};
-use super::{Discovery, call_connector};
+use super::{Discovery, ReadRequest, Reading, call_connector};
 use crate::auth::Permission;
 use crate::error::Result;
 use crate::http::AppState;
 use crate::http::extract::{Caller, Created, Json, Query, Tagged, read_body_as};
 use crate::http::problem::Problem;
 use crate::listing::{Page, PageParams};
+use crate::validate::Checks;
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -35,6 +36,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(get_instance, delete_instance))
         .routes(routes!(check_instance))
         .routes(routes!(discover_instance))
+        .routes(routes!(read_instance))
         .routes(routes!(list_invocations))
 }
 
@@ -193,6 +195,27 @@ async fn discover_instance(State(s): State<AppState>, Caller(c): Caller, Path(id
         _ => None,
     };
     Ok(axum::Json(Discovery { streams, invocation }))
+}
+
+/// Runs the connector's `read` for one page of a stream, after `checkpoint`:
+/// the records as the connector returns them, the checkpoint of the next
+/// page, and the invocation. Nothing is stored; this is for trying an
+/// instance's configuration and paging through a stream by hand.
+#[utoipa::path(post, path = "/plugin-instances/{id}/read", tag = "plugins", request_body = ReadRequest,
+    responses((status = 200, body = Reading), (status = 403, body = Problem), (status = 404, body = Problem),
+        (status = 409, description = "The plugin is disabled", body = Problem), (status = 422, body = Problem)))]
+async fn read_instance(State(s): State<AppState>, Caller(c): Caller, Path(id): Path<String>, Json(input): Json<ReadRequest>) -> Result<axum::Json<Reading>> {
+    c.require(Permission::Admin)?;
+    let mut checks = Checks::new();
+    checks.text("/stream", &input.stream, 200);
+    checks.finish()?;
+    let call = ConnectorCall::Read { stream: input.stream, checkpoint: input.checkpoint };
+    let (output, invocation) = call_connector(&s.db, &s.plugins, &c, &id, call).await?;
+    let page = match output {
+        Some(ConnectorOutput::Read(page)) => Some(page.into()),
+        _ => None,
+    };
+    Ok(axum::Json(Reading { page, invocation }))
 }
 
 #[utoipa::path(get, path = "/plugin-instances/{id}/invocations", tag = "plugins", params(PageParams),

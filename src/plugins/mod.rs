@@ -22,7 +22,7 @@ pub mod runtime;
 pub mod secrets;
 pub mod trusted_keys;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::auth::Principal;
@@ -65,6 +65,39 @@ impl Plugins {
 pub struct Discovery {
     pub streams: Option<Vec<StreamInfo>>,
     pub invocation: Invocation,
+}
+
+/// One page of a stream, asked for through `POST /plugin-instances/{id}/read`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReadRequest {
+    pub stream: String,
+    /// The checkpoint of the page before, as the last page returned it; none from the start.
+    pub checkpoint: Option<String>,
+}
+
+/// The answer to `read`: the page when the call succeeded, and the invocation
+/// either way. Nothing is stored: this shows what a sync would receive.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Reading {
+    pub page: Option<PagePreview>,
+    pub invocation: Invocation,
+}
+
+/// A page with its records as JSON (a record that is not JSON stays a string).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PagePreview {
+    #[schema(value_type = Vec<Object>)]
+    pub records: Vec<serde_json::Value>,
+    pub checkpoint: Option<String>,
+    pub done: bool,
+}
+
+impl From<runtime::Page> for PagePreview {
+    fn from(page: runtime::Page) -> PagePreview {
+        let records = page.records.into_iter().map(|r| serde_json::from_str(&r).unwrap_or(serde_json::Value::String(r))).collect();
+        PagePreview { records, checkpoint: page.checkpoint, done: page.done }
+    }
 }
 
 /// Calls a connector instance and records the invocation, whatever its outcome.

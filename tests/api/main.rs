@@ -8,6 +8,7 @@ mod auth;
 mod budget_analytics;
 mod budgets;
 mod cache;
+mod connectors;
 mod demand;
 mod depreciation;
 mod errors;

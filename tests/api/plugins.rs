@@ -86,7 +86,7 @@ pub(crate) async fn instance(app: &TestApp, plugin_id: &str, body: Value) -> Str
     app.post(Admin, "/api/v1/plugin-instances", body).await.expect(201).id()
 }
 
-async fn check(app: &TestApp, instance_id: &str) -> Value {
+pub(crate) async fn check(app: &TestApp, instance_id: &str) -> Value {
     app.post(Admin, &format!("/api/v1/plugin-instances/{instance_id}/check"), json!({})).await.expect(200).body
 }
 

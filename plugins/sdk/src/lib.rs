@@ -36,6 +36,10 @@ pub mod bindings {
     });
 }
 
+pub mod decimal;
+pub mod record;
+pub mod time;
+
 pub use bindings::export_connector;
 pub use bindings::exports::itbm::plugin::source::{Guest as Connector, Page, StreamInfo};
 pub use bindings::itbm::plugin::clock;
@@ -104,6 +108,11 @@ pub mod http {
             self.header("authorization", &format!("Bearer {token}"))
         }
 
+        /// HTTP Basic authentication (RFC 7617).
+        pub fn basic(self, user: &str, password: &str) -> Request {
+            self.header("authorization", &format!("Basic {}", base64(format!("{user}:{password}").as_bytes())))
+        }
+
         pub fn json(mut self, body: &impl Serialize) -> Result<Request> {
             let bytes = serde_json::to_vec(body).map_err(|e| PluginError::InvalidInput(format!("the request body: {e}")))?;
             self.0.body = Some(bytes);
@@ -126,6 +135,40 @@ pub mod http {
         }
     }
 
+    /// Percent-encodes a query string from name and value pairs
+    /// (RFC 3986 unreserved characters stay as they are).
+    pub fn query(pairs: &[(&str, &str)]) -> String {
+        pairs.iter().map(|(name, value)| format!("{}={}", encode(name), encode(value))).collect::<Vec<_>>().join("&")
+    }
+
+    /// Percent-encodes one query component.
+    pub fn encode(text: &str) -> String {
+        let mut out = String::with_capacity(text.len());
+        for byte in text.bytes() {
+            match byte {
+                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => out.push(byte as char),
+                _ => out.push_str(&format!("%{byte:02X}")),
+            }
+        }
+        out
+    }
+
+    fn base64(bytes: &[u8]) -> String {
+        const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+        let mut out = String::new();
+        for chunk in bytes.chunks(3) {
+            let n = chunk.iter().enumerate().fold(0u32, |n, (i, b)| n | (*b as u32) << (16 - 8 * i));
+            for i in 0..4 {
+                if i <= chunk.len() {
+                    out.push(ALPHABET[(n >> (18 - 6 * i) & 63) as usize] as char);
+                } else {
+                    out.push('=');
+                }
+            }
+        }
+        out
+    }
+
     pub struct Response {
         pub url: String,
         pub status: u16,
@@ -135,13 +178,24 @@ pub mod http {
 
     impl Response {
         /// 401 and 403 are configuration errors (the credential is wrong);
-        /// other statuses from 400 up are connector errors.
+        /// other statuses from 400 up are connector errors (a 429 names its
+        /// `Retry-After`), which the host may retry from the same checkpoint.
         pub fn error_for_status(self) -> Result<Response> {
             match self.status {
                 401 | 403 => Err(PluginError::Configuration(format!("{}: the credential was refused ({})", self.url, self.status))),
+                429 => Err(PluginError::Connector(format!(
+                    "{}: rate limited (status 429){}",
+                    self.url,
+                    self.header("retry-after").map(|after| format!("; retry after {after}")).unwrap_or_default()
+                ))),
                 400.. => Err(PluginError::Connector(format!("{}: status {}", self.url, self.status))),
                 _ => Ok(self),
             }
+        }
+
+        /// The body as text, cut to `max` characters, for error messages.
+        pub fn text_excerpt(&self, max: usize) -> String {
+            String::from_utf8_lossy(&self.body).chars().take(max).collect()
         }
 
         pub fn header(&self, name: &str) -> Option<&str> {
@@ -150,6 +204,17 @@ pub mod http {
 
         pub fn json<T: DeserializeOwned>(&self) -> Result<T> {
             serde_json::from_slice(&self.body).map_err(|e| PluginError::Connector(format!("{}: the answer is not the JSON expected: {e}", self.url)))
+        }
+    }
+
+    #[cfg(test)]
+    mod tests {
+        #[test]
+        fn queries_and_basic_credentials_are_encoded() {
+            assert_eq!(super::query(&[("jql", "project = EX AND updated >= \"2024/01/01\""), ("n", "5")]), "jql=project%20%3D%20EX%20AND%20updated%20%3E%3D%20%222024%2F01%2F01%22&n=5");
+            assert_eq!(super::base64(b"user@example.com:t0ken"), "dXNlckBleGFtcGxlLmNvbTp0MGtlbg==");
+            assert_eq!(super::base64(b"ab"), "YWI=");
+            assert_eq!(super::base64(b"abc"), "YWJj");
         }
     }
 }
