@@ -133,8 +133,9 @@ async fn store_page(s: &Syncer, context: &Context<'_>, page: &Page) -> Result<()
             .map_err(|e| format!("not JSON: {e}"))
             .and_then(|v| if v.is_object() { Ok(v) } else { Err("not a JSON object".into()) });
         let keyed = parsed.and_then(|v| records::key_of(&v, &stream.primary_key).map(|k| (k, v)));
-        // A connector that could not read a record says why in `_error`.
-        let keyed = keyed.and_then(|(key, value)| match value.get("_error").and_then(Value::as_str) {
+        // A connector that could not read a record says why: in `_error` for
+        // the whole record, in `_errors` per member (the SDK's `Record`).
+        let keyed = keyed.and_then(|(key, value)| match records::unreadable(&value) {
             Some(why) => Err(format!("{key}: the connector could not read it: {why}")),
             None => Ok((key, value)),
         });

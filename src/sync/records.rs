@@ -180,3 +180,13 @@ pub async fn save_checkpoint(tx: &mut Tx, instance_id: &str, stream: &str, check
     .await?;
     Ok(())
 }
+
+/// Why a connector could not read a record, if it says so: `_error` (the
+/// record as a whole) or `_errors` (member by member, `{"cost": "not a number"}`).
+pub fn unreadable(record: &Value) -> Option<String> {
+    let mut why: Vec<String> = record.get("_error").and_then(Value::as_str).map(str::to_owned).into_iter().collect();
+    if let Some(members) = record.get("_errors").and_then(Value::as_object) {
+        why.extend(members.iter().map(|(member, e)| format!("{member}: {}", e.as_str().map_or_else(|| e.to_string(), str::to_owned))));
+    }
+    (!why.is_empty()).then(|| why.join("; "))
+}
