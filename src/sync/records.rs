@@ -190,3 +190,20 @@ pub fn unreadable(record: &Value) -> Option<String> {
     }
     (!why.is_empty()).then(|| why.join("; "))
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::unreadable;
+
+    #[test]
+    fn a_record_says_it_is_unreadable_as_a_whole_or_member_by_member() {
+        assert_eq!(unreadable(&json!({"id": "1", "name": "Laptop"})), None);
+        assert_eq!(unreadable(&json!({"id": "1", "_error": "the row does not split"})).as_deref(), Some("the row does not split"));
+        assert_eq!(
+            unreadable(&json!({"id": "1", "cost": "1,99x.00", "_errors": {"cost": "not a number", "purchased": "not a date"}})).as_deref(),
+            Some("cost: not a number; purchased: not a date")
+        );
+    }
+}
