@@ -25,7 +25,8 @@ pub const MAX_TIMEOUT_MS: u32 = 300_000;
 #[serde(deny_unknown_fields)]
 pub struct Asks {
     /// Outbound hosts as `scheme://host[:port]`; the host may start with `*.`
-    /// for any subdomain, the port may be `*` for any port.
+    /// for any subdomain, or be `*` for whichever hosts the admin names (a
+    /// connector of self-hosted sources); the port may be `*` for any port.
     #[serde(default)]
     pub http: Vec<String>,
     /// Names of the secrets the plugin reads.
@@ -80,6 +81,8 @@ impl Granted {
             let pointer = format!("/grants/http/{i}");
             match HostPattern::parse(text) {
                 Err(why) => checks.fail(pointer, why),
+                // The admin names hosts: `*` is for asks only.
+                Ok(pattern) if pattern.host == ANY_HOST => checks.fail(pointer, "name the host to grant, such as https://assets.example.com"),
                 Ok(pattern) if !asked.iter().any(|a| a.covers(&pattern)) => {
                     checks.fail(pointer, format!("the plugin does not ask for {text}; it asks for {}", list_or_nothing(&asks.http)))
                 }
@@ -133,6 +136,9 @@ fn list_or_nothing(items: &[String]) -> String {
     if items.is_empty() { "no hosts".into() } else { items.join(", ") }
 }
 
+/// The host of an ask that stands for any host an admin names.
+pub const ANY_HOST: &str = "*";
+
 /// `scheme://host[:port]`, the unit outbound access is granted in.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HostPattern {
@@ -173,6 +179,9 @@ impl HostPattern {
             Some(port) => Some(port.parse::<u16>().ok().filter(|p| *p > 0).ok_or_else(shape)?),
         };
         let host = host.to_ascii_lowercase();
+        if host == ANY_HOST {
+            return Ok(HostPattern { scheme, host, port });
+        }
         let wildcard_body = host.strip_prefix("*.");
         let name = wildcard_body.unwrap_or(&host);
         let valid = name.strip_prefix('[').and_then(|h| h.strip_suffix(']')).map(|ip| ip.parse::<std::net::Ipv6Addr>().is_ok()).unwrap_or_else(|| {
@@ -188,18 +197,19 @@ impl HostPattern {
     pub fn matches(&self, scheme: &str, host: &str, port: u16) -> bool {
         let host = host.to_ascii_lowercase();
         let host = if host.contains(':') && !host.starts_with('[') { format!("[{host}]") } else { host };
-        self.scheme == scheme
-            && self.port.is_none_or(|p| p == port)
-            && match self.host.strip_prefix("*.") {
-                Some(domain) => host.strip_suffix(domain).is_some_and(|sub| sub.len() > 1 && sub.ends_with('.')),
-                None => self.host == host,
-            }
+        let host_matches = match self.host.strip_prefix("*.") {
+            _ if self.host == ANY_HOST => true,
+            Some(domain) => host.strip_suffix(domain).is_some_and(|sub| sub.len() > 1 && sub.ends_with('.')),
+            None => self.host == host,
+        };
+        self.scheme == scheme && self.port.is_none_or(|p| p == port) && host_matches
     }
 
     /// Whether everything `other` matches, this matches too.
     pub fn covers(&self, other: &HostPattern) -> bool {
         let ports = self.port.is_none() || self.port == other.port;
         let hosts = match other.host.strip_prefix("*.") {
+            _ if self.host == ANY_HOST => true,
             Some(domain) => self.host.strip_prefix("*.").is_some_and(|mine| domain == mine || domain.ends_with(&format!(".{mine}"))),
             None => self.matches(&other.scheme, &other.host, self.port.unwrap_or(0)),
         };
@@ -342,5 +352,21 @@ mod tests {
         let too_much = Grants { memory_mb: Some(33), timeout_ms: Some(MAX_TIMEOUT_MS + 1), ..Grants::default() };
         let Err(crate::error::Error::Validation(errors)) = Granted::resolve(&asks(&[]), &too_much) else { panic!() };
         assert_eq!(errors.len(), 2);
+    }
+
+    #[test]
+    fn a_plugin_may_ask_for_any_host_but_an_admin_grants_hosts_by_name() {
+        let granted = Granted::resolve(&asks(&["https://*:*"]), &grants(&["https://assets.corp.example:8443"], &[])).unwrap();
+        let url = |u: &str| reqwest::Url::parse(u).unwrap();
+        assert!(granted.allows_url(&url("https://assets.corp.example:8443/api/v1/hardware")));
+        assert!(!granted.allows_url(&url("https://assets.corp.example/api/v1/hardware")), "only the granted port");
+        assert!(!granted.allows_url(&url("https://other.example/")), "only the granted host");
+        assert!(!granted.allows_url(&url("http://assets.corp.example:8443/")), "only the asked scheme");
+        let refused = Granted::resolve(&asks(&["https://*:*"]), &grants(&["https://*"], &[]));
+        assert!(refused.is_err(), "an admin names the hosts");
+        let plain = Granted::resolve(&asks(&["https://*:*"]), &grants(&["http://assets.corp.example"], &[]));
+        assert!(plain.is_err(), "a scheme the plugin did not ask for");
+        let default_port = Granted::resolve(&asks(&["https://*"]), &grants(&["https://assets.corp.example:8443"], &[]));
+        assert!(default_port.is_err(), "https://* asks for port 443 only");
     }
 }
