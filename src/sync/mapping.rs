@@ -462,6 +462,8 @@ async fn asset(tx: &mut Tx, cx: &Context<'_>, c: &Candidate, f: &Fields<'_>) -> 
                 residual_value: None,
                 cost_center_id: None,
                 service_id: None,
+                cost_type_id: None,
+                tax_depreciation: None,
                 source_ids: vec![me],
             },
         )
