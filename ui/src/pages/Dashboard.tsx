@@ -5,6 +5,7 @@ import { useLoad } from '../hooks';
 import { toNumber } from '../decimal';
 import { label, money } from '../format';
 import { BarChart } from '../components/BarChart';
+import { ScatterChart } from '../components/ScatterChart';
 import { Loading } from '../components/Loading';
 import { ProblemAlert } from '../components/ProblemAlert';
 import { Link } from '../router';
@@ -51,6 +52,7 @@ export function Dashboard() {
       <ProblemAlert problem={base.problem ?? projects.problem} />
       {projects.loading && !projects.data ? <Loading what="Loading projects" /> : null}
       {projects.data && <ProjectSummary projects={projects.data} />}
+      {base.data && <ValueMapCard portfolioIds={portfolio ? [portfolio] : base.data.portfolios.map((p) => p.id)} />}
       {year !== undefined && base.data && (
         <BudgetVsActual year={year} currency={base.data.settings.reporting_currency} versionId={versionId} onVersion={setVersionId} />
       )}
@@ -246,6 +248,44 @@ function BudgetVsActual({ year, currency, versionId, onVersion }: { year: number
           )}
         </>
       )}
+    </div>
+  );
+}
+
+/**
+ * Value versus cost versus risk: each open project and pending demand as a
+ * bubble, its cost across, its NPV up, its risk as the bubble's size.
+ */
+function ValueMapCard({ portfolioIds }: { portfolioIds: string[] }) {
+  const maps = useLoad(
+    () => Promise.all(portfolioIds.map((id) => unwrap(api.GET('/api/v1/portfolios/{id}/value-map', { params: { path: { id } } })))),
+    [portfolioIds.join(',')],
+  );
+  const items = maps.data?.flatMap((m) => m.items) ?? [];
+  const currency = maps.data?.[0]?.currency ?? '';
+  const skipped = maps.data?.reduce((n, m) => n + m.skipped.length, 0) ?? 0;
+  return (
+    <div className="card">
+      <h2>Value, cost and risk</h2>
+      <ProblemAlert problem={maps.problem} />
+      <ScatterChart
+        title={`Open projects and pending demands: cost and NPV (${currency}); bubble size is risk (1–5)`}
+        xLabel="Cost (CapEx + OpEx)"
+        yLabel="NPV"
+        sizeLabel="Risk"
+        legend={[
+          { name: 'Project', color: COLORS.grow },
+          { name: 'Demand', color: COLORS.transform },
+        ]}
+        points={items.map((i) => ({
+          label: i.name,
+          x: toNumber(i.cost),
+          y: toNumber(i.npv),
+          size: i.risk,
+          color: i.item_kind === 'project' ? COLORS.grow : COLORS.transform,
+        }))}
+      />
+      {skipped > 0 && <p className="hint">{skipped} items in another currency than {currency} are not shown.</p>}
     </div>
   );
 }
