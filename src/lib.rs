@@ -5,6 +5,7 @@
 //! - [`portfolio`]: portfolios, programs, projects, strategic goals;
 //! - [`finance`]: currencies, rates, fiscal calendar, cost centers and types,
 //!   the TBM taxonomy, budgets;
+//! - [`costs`]: TBM cost allocation, showback and chargeback, cost reports;
 //! - [`audit`]: the append-only change log;
 //! - [`plugins`]: sandboxed WebAssembly plugins (connectors, ROI models, integrations).
 //!
@@ -16,6 +17,7 @@ pub mod assets;
 pub mod audit;
 pub mod auth;
 pub mod config;
+pub mod costs;
 pub mod db;
 pub mod demand;
 pub mod demo;

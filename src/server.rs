@@ -50,7 +50,8 @@ pub async fn spawn(config: &Config) -> anyhow::Result<Running> {
     let listener = TcpListener::bind(config.listen).await?;
     let addr = listener.local_addr()?;
     let plugins = Arc::new(crate::plugins::Plugins::open(config)?);
-    let app = router(AppState::new(db.clone(), auth, config.demo, plugins));
+    let columnar = Arc::new(crate::costs::Columnar::new(config.data_dir.join("ledger-columnar")));
+    let app = router(AppState::new(db.clone(), auth, config.demo, plugins, columnar));
     let (shutdown, stopped) = oneshot::channel::<()>();
     let task = tokio::spawn(async move {
         axum::serve(listener, app)

@@ -39,12 +39,20 @@ pub struct AppState {
     /// Started with `--demo`: the UI's demo sign-in endpoint exists.
     pub demo: bool,
     pub plugins: Arc<crate::plugins::Plugins>,
+    /// The Parquet copy of the ledger that cost reports and allocation runs scan.
+    pub columnar: Arc<crate::costs::Columnar>,
 }
 
 impl AppState {
-    pub fn new(db: Db, auth: Arc<Authenticator>, demo: bool, plugins: Arc<crate::plugins::Plugins>) -> Self {
+    pub fn new(
+        db: Db,
+        auth: Arc<Authenticator>,
+        demo: bool,
+        plugins: Arc<crate::plugins::Plugins>,
+        columnar: Arc<crate::costs::Columnar>,
+    ) -> Self {
         let cache = Arc::new(cache::ReadCache::for_backend(db.backend()));
-        AppState { db, auth, cache, demo, plugins }
+        AppState { db, auth, cache, demo, plugins, columnar }
     }
 }
 
@@ -86,7 +94,8 @@ fn api() -> OpenApiRouter<AppState> {
             .merge(crate::ledger::http::routes())
             .merge(crate::assets::http::routes())
             .merge(crate::audit::http::routes())
-            .merge(crate::plugins::http::routes()),
+            .merge(crate::plugins::http::routes())
+            .merge(crate::costs::http::routes()),
     )
 }
 

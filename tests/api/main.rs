@@ -7,6 +7,7 @@ mod assets;
 mod auth;
 mod budgets;
 mod cache;
+mod costs;
 mod demand;
 mod errors;
 mod evaluate;
