@@ -446,19 +446,20 @@ db_test!(
         let mut zip = ::zip::ZipArchive::new(std::io::Cursor::new(xlsx)).unwrap();
         let mut sheet = String::new();
         std::io::Read::read_to_string(&mut zip.by_name("xl/worksheets/sheet1.xml").unwrap(), &mut sheet).unwrap();
-        // The total column (F) of every data row, as Excel would read it.
-        let mut xlsx_sum = Decimal::ZERO;
-        for (i, row) in rows.iter().enumerate() {
-            let cell = format!("<c r=\"F{}\"", i + 2);
-            let at = sheet.find(&cell).unwrap_or_else(|| panic!("cell {cell}"));
+        // The total column (F) of every row and of the total row holds the
+        // double nearest the exact amount, which is what Excel reads and shows.
+        let cell = |row: usize| -> f64 {
+            let name = format!("<c r=\"F{row}\"");
+            let at = sheet.find(&name).unwrap_or_else(|| panic!("cell {name}"));
             let v = &sheet[at..];
             let start = v.find("<v>").unwrap() + 3;
-            let value: f64 = v[start..start + v[start..].find("</v>").unwrap()].parse().unwrap();
-            let cents = Decimal::from_f64_retain(value).unwrap().round_dp(2);
-            assert_eq!(cents, d(&row["total"]).round_dp(2));
-            xlsx_sum += cents;
+            v[start..start + v[start..].find("</v>").unwrap()].parse().unwrap()
+        };
+        use rust_decimal::prelude::ToPrimitive;
+        for (i, row) in rows.iter().enumerate() {
+            assert_eq!(cell(i + 2), d(&row["total"]).to_f64().unwrap());
         }
-        assert_eq!(xlsx_sum, d(&r["total"]).round_dp(2));
+        assert_eq!(cell(rows.len() + 2), d(&r["total"]).to_f64().unwrap());
     }
 );
 
@@ -505,3 +506,43 @@ db_test!(
             .expect_problem(422, Some("/"));
     }
 );
+
+/// The demo organisation's last complete month: allocation conserves money,
+/// reaches every business unit, and its showback report adds up and exports.
+async fn demo_allocation_and_showback_add_up(backend: crate::support::Backend) {
+    let app = TestApp::start_with(backend, |c| c.demo = true).await;
+    let current = app.get(Viewer, "/api/v1/fiscal-periods/current").await.expect(200).body;
+    let id: String = current["id"].as_str().unwrap().to_owned();
+    let period: itbm::finance::calendar::FiscalPeriod = id.parse().unwrap();
+    let last = if period.number == 1 {
+        format!("FY{}-P12", period.year - 1)
+    } else {
+        format!("FY{}-P{:02}", period.year, period.number - 1)
+    };
+    let run = app.post(Finance, "/api/v1/costs/allocation/runs", json!({"fiscal_period": last})).await.expect(201).body;
+    let run_id = run["id"].as_str().unwrap();
+    let flows = app.get(Viewer, &format!("/api/v1/costs/allocation/runs/{run_id}/flows")).await.expect(200).body;
+    assert_conserved(&run, flows.as_array().unwrap());
+    assert!(d(&run["allocated_total"]) > Decimal::ZERO);
+    assert!(d(&run["allocated_total"]) > d(&run["unallocated_total"]), "{run}");
+    let statements = app.get(Viewer, &format!("/api/v1/costs/allocation/runs/{run_id}/statements")).await.expect(200).body;
+    let codes: Vec<&str> = statements.as_array().unwrap().iter().map(|s| s["cost_center_code"].as_str().unwrap()).collect();
+    assert_eq!(codes.len(), 5, "{codes:?}");
+    let charged = app.get(Viewer, &format!("/api/v1/costs/allocation/runs/{run_id}/statements?kind=chargeback")).await.expect(200).body;
+    assert!(charged.as_array().unwrap().iter().any(|s| d(&s["total"]) > Decimal::ZERO));
+    let spec = json!({"group_by": ["tower"], "from_period": last, "to_period": last});
+    let report = report(&app, spec.clone()).await;
+    assert_eq!(d(&report["total"]), d(&run["ledger_total"]));
+    let (_, csv) = download(&app, "xlsx", &spec).await;
+    assert!(csv.starts_with(b"PK"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn demo_allocation_and_showback_add_up_sqlite() {
+    demo_allocation_and_showback_add_up(crate::support::Backend::Sqlite).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn demo_allocation_and_showback_add_up_postgres() {
+    demo_allocation_and_showback_add_up(crate::support::Backend::Postgres).await
+}

@@ -261,6 +261,247 @@ export interface paths {
         patch: operations["update_cost_type"];
         trace?: never;
     };
+    "/api/v1/costs/allocation/rules": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["list_rules"];
+        put?: never;
+        /** Creates the rule of a source node (one rule per source: 409 when it has one). */
+        post: operations["create_rule"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/costs/allocation/rules/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["get_rule"];
+        put?: never;
+        post?: never;
+        delete: operations["delete_rule"];
+        options?: never;
+        head?: never;
+        patch: operations["update_rule"];
+        trace?: never;
+    };
+    "/api/v1/costs/allocation/runs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["list_runs"];
+        put?: never;
+        /**
+         * Allocates a fiscal period with the current rules and driver data and
+         *     stores the run. Money no rule can place is reported, never dropped.
+         */
+        post: operations["create_run"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/costs/allocation/runs/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["get_run"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/costs/allocation/runs/{id}/flows": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every movement of money in the run, in order. */
+        get: operations["run_flows"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/costs/allocation/runs/{id}/statements": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The showback (or chargeback) statement of every consumer of the run. */
+        get: operations["run_statements"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/costs/allocation/runs/{id}/statements/{cost_center_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One consumer's showback (or chargeback) statement. */
+        get: operations["consumer_statement"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/costs/drivers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The stored quantities of one driver and period, per source. */
+        get: operations["list_drivers"];
+        /**
+         * Replaces the quantities one source measured for one driver and period
+         *     (`utilisation`, `tickets`, `effort`, `headcount`).
+         */
+        put: operations["put_drivers"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/costs/reports/definitions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["list_definitions"];
+        put?: never;
+        post: operations["create_definition"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/costs/reports/definitions/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["get_definition"];
+        put?: never;
+        post?: never;
+        delete: operations["delete_definition"];
+        options?: never;
+        head?: never;
+        patch: operations["update_definition"];
+        trace?: never;
+    };
+    "/api/v1/costs/reports/definitions/{id}/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Runs a saved report and answers it as a file named after the report. */
+        get: operations["definition_export"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/costs/reports/definitions/{id}/result": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Runs a saved report. */
+        get: operations["definition_result"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/costs/reports/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Runs a report and answers it as a CSV, Parquet or XLSX file. */
+        post: operations["export_report"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/costs/reports/run": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Runs a report without saving it. */
+        post: operations["run_report"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/currencies": {
         parameters: {
             query?: never;
@@ -1014,6 +1255,50 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        AllocationRule: {
+            /**
+             * @description Chargeback: the money this rule places is billed to consumers;
+             *     otherwise it is shown (showback) only.
+             */
+            chargeable: boolean;
+            /** Format: date-time */
+            created_at: string;
+            driver: components["schemas"]["Driver"];
+            id: string;
+            name: string;
+            source_id: string;
+            source_kind: components["schemas"]["NodeKind"];
+            targets: components["schemas"]["RuleTarget"][];
+            /** Format: date-time */
+            updated_at: string;
+            /** Format: int64 */
+            version: number;
+        };
+        /** @description A change to a rule; the source is its identity and cannot change. */
+        AllocationRulePatch: {
+            chargeable?: boolean | null;
+            driver?: components["schemas"]["Driver"] | null;
+            name?: string | null;
+            targets?: components["schemas"]["RuleTarget"][] | null;
+        };
+        AllocationRun: {
+            /** @description What reached consumers. */
+            allocated_total: string;
+            /** Format: date-time */
+            created_at: string;
+            created_by: string;
+            /** @description The reporting currency every amount of the run is in. */
+            currency: string;
+            /** @example FY2027-P03 */
+            fiscal_period: string;
+            id: string;
+            /** Format: int64 */
+            ledger_lines: number;
+            /** @description The period's ledger, converted. */
+            ledger_total: string;
+            /** @description What stayed unallocated; `allocated_total + unallocated_total = ledger_total`. */
+            unallocated_total: string;
+        };
         /** @description What a plugin's manifest asks for. */
         Asks: {
             /**
@@ -1382,6 +1667,28 @@ export interface components {
             invocation: components["schemas"]["Invocation"];
             streams?: components["schemas"]["StreamInfo"][] | null;
         };
+        /**
+         * @description What weighs a rule's targets in a period.
+         * @enum {string}
+         */
+        Driver: "fixed" | "asset_count" | "utilisation" | "tickets" | "effort" | "headcount";
+        /** @description All values of one driver, period and source; replaces what that source sent before. */
+        DriverSet: {
+            /** @description `utilisation`, `tickets`, `effort` or `headcount`. */
+            driver: components["schemas"]["Driver"];
+            /** @example FY2027-P03 */
+            fiscal_period: string;
+            /** @description Who measured the values, e.g. `itom:prometheus` or `hr`. */
+            source: string;
+            values: components["schemas"]["DriverValue"][];
+        };
+        /** @description One node's quantity. */
+        DriverValue: {
+            node_id: string;
+            node_kind: components["schemas"]["NodeKind"];
+            /** @example 412.5 */
+            value: string;
+        };
         /** @description The sums of a business case over all its years. */
         EstimateTotals: {
             /** @example 750000.00 */
@@ -1480,6 +1787,26 @@ export interface components {
          * @example FY2027-P03
          */
         FiscalPeriod: string;
+        /**
+         * @description One movement of money. `source_kind` is `ledger` for the money entering the
+         *     model; `target_kind` is `unallocated` for money that stays unplaced.
+         */
+        Flow: {
+            /** @example 1250.00 */
+            amount: string;
+            /** @description The rule's money is charged back to consumers, not only shown. */
+            chargeable: boolean;
+            rule_id?: string | null;
+            source_id: string;
+            source_kind: string;
+            /**
+             * Format: int64
+             * @description 0 from the ledger, then the layer of the source.
+             */
+            step: number;
+            target_id: string;
+            target_kind: string;
+        };
         Goal: {
             /** Format: date-time */
             created_at: string;
@@ -1674,6 +2001,14 @@ export interface components {
             /** @description Version of the `itbm:plugin` WIT package the component was built against. */
             wit_version: string;
         };
+        NewAllocationRule: {
+            chargeable?: boolean;
+            driver: components["schemas"]["Driver"];
+            name: string;
+            source_id: string;
+            source_kind: components["schemas"]["NodeKind"];
+            targets: components["schemas"]["RuleTarget"][];
+        };
         NewAsset: {
             /** Format: date */
             acquisition_date?: string | null;
@@ -1864,6 +2199,14 @@ export interface components {
             /** Format: date */
             start_date?: string | null;
         };
+        NewReportDefinition: {
+            name: string;
+            spec: components["schemas"]["ReportSpec"];
+        };
+        NewRun: {
+            /** @example FY2027-P03 */
+            fiscal_period: string;
+        };
         NewService: {
             code: string;
             kind: components["schemas"]["ServiceKind"];
@@ -1881,6 +2224,72 @@ export interface components {
         };
         NewVendor: {
             name: string;
+        };
+        /**
+         * @description A layer of the TBM model that money can sit in.
+         * @enum {string}
+         */
+        NodeKind: "cost_pool" | "tower" | "service" | "cost_center";
+        /** @description One page of a list. */
+        Page_AllocationRule: {
+            items: {
+                /**
+                 * @description Chargeback: the money this rule places is billed to consumers;
+                 *     otherwise it is shown (showback) only.
+                 */
+                chargeable: boolean;
+                /** Format: date-time */
+                created_at: string;
+                driver: components["schemas"]["Driver"];
+                id: string;
+                name: string;
+                source_id: string;
+                source_kind: components["schemas"]["NodeKind"];
+                targets: components["schemas"]["RuleTarget"][];
+                /** Format: date-time */
+                updated_at: string;
+                /** Format: int64 */
+                version: number;
+            }[];
+            /** Format: int32 */
+            page: number;
+            /** Format: int32 */
+            per_page: number;
+            /**
+             * Format: int64
+             * @description Number of items over all pages.
+             */
+            total: number;
+        };
+        /** @description One page of a list. */
+        Page_AllocationRun: {
+            items: {
+                /** @description What reached consumers. */
+                allocated_total: string;
+                /** Format: date-time */
+                created_at: string;
+                created_by: string;
+                /** @description The reporting currency every amount of the run is in. */
+                currency: string;
+                /** @example FY2027-P03 */
+                fiscal_period: string;
+                id: string;
+                /** Format: int64 */
+                ledger_lines: number;
+                /** @description The period's ledger, converted. */
+                ledger_total: string;
+                /** @description What stayed unallocated; `allocated_total + unallocated_total = ledger_total`. */
+                unallocated_total: string;
+            }[];
+            /** Format: int32 */
+            page: number;
+            /** Format: int32 */
+            per_page: number;
+            /**
+             * Format: int64
+             * @description Number of items over all pages.
+             */
+            total: number;
         };
         /** @description One page of a list. */
         Page_Asset: {
@@ -2460,6 +2869,30 @@ export interface components {
             total: number;
         };
         /** @description One page of a list. */
+        Page_ReportDefinition: {
+            items: {
+                /** Format: date-time */
+                created_at: string;
+                created_by: string;
+                id: string;
+                name: string;
+                spec: components["schemas"]["ReportSpec"];
+                /** Format: date-time */
+                updated_at: string;
+                /** Format: int64 */
+                version: number;
+            }[];
+            /** Format: int32 */
+            page: number;
+            /** Format: int32 */
+            per_page: number;
+            /**
+             * Format: int64
+             * @description Number of items over all pages.
+             */
+            total: number;
+        };
+        /** @description One page of a list. */
         Page_Service: {
             items: {
                 code: string;
@@ -2695,6 +3128,89 @@ export interface components {
         RateMonth: string;
         /** @enum {string} */
         RateType: "average" | "closing" | "budget";
+        /** @description A rate a report or run used. */
+        RateUsed: {
+            currency: string;
+            /** @example FY2027-P03 */
+            fiscal_period: string;
+            /** @example 1.0875 */
+            rate: string;
+        };
+        ReportDefinition: {
+            /** Format: date-time */
+            created_at: string;
+            created_by: string;
+            id: string;
+            name: string;
+            spec: components["schemas"]["ReportSpec"];
+            /** Format: date-time */
+            updated_at: string;
+            /** Format: int64 */
+            version: number;
+        };
+        ReportDefinitionPatch: {
+            name?: string | null;
+            spec?: components["schemas"]["ReportSpec"] | null;
+        };
+        ReportResult: {
+            /** @description Amount column names: the periods when pivoted, else `["amount"]`. */
+            columns: string[];
+            currency: string;
+            group_by: string[];
+            /** Format: int64 */
+            lines: number;
+            rates: components["schemas"]["RateUsed"][];
+            rows: components["schemas"]["ReportRow"][];
+            total: string;
+            /** @description Column totals. */
+            totals: string[];
+        };
+        /** @description One row: its group's values and amounts. */
+        ReportRow: {
+            /** @description One per column of the report (one per period when pivoted, else one). */
+            amounts: string[];
+            /** @description The values of `group_by`, in order; null where lines have none. */
+            keys: (string | null)[];
+            /** Format: int64 */
+            lines: number;
+            total: string;
+        };
+        /** @description What a report shows. */
+        ReportSpec: {
+            /** @description Per dimension, the values to keep; `null` in the list keeps lines without one. */
+            filters?: {
+                [key: string]: (string | null)[];
+            };
+            /** @example FY2027-P01 */
+            from_period: string;
+            /**
+             * @description Dimensions to group by, in column order: `fiscal_period`, `cost_center`,
+             *     `cost_type`, `capex_opex`, `project`, `service`, `tower`, `cost_pool`,
+             *     `vendor`, `provider` (the line's `provider` tag, else its source),
+             *     `currency` (the original currency), or `tag:<key>`.
+             */
+            group_by?: string[];
+            /** @description One amount column per period (then `fiscal_period` cannot be a group). */
+            pivot_periods?: boolean;
+            /** @example FY2027-P12 */
+            to_period: string;
+        };
+        /** @description One target of a rule. */
+        RuleTarget: {
+            id: string;
+            kind: components["schemas"]["NodeKind"];
+            /**
+             * @description The target's weight under the `fixed` driver (any non-negative
+             *     numbers; they need not add up to 100). Absent for other drivers.
+             * @example 40
+             */
+            share?: string | null;
+        };
+        /** @description A run with what stayed unallocated, where and why, and the rates used. */
+        RunDetail: components["schemas"]["AllocationRun"] & {
+            rates: components["schemas"]["RateUsed"][];
+            unallocated: components["schemas"]["Flow"][];
+        };
         Service: {
             code: string;
             /** Format: date-time */
@@ -2747,6 +3263,34 @@ export interface components {
         SourceId: {
             external_id: string;
             source: string;
+        };
+        /** @description A consumer's statement for one run. */
+        Statement: {
+            cost_center_code: string;
+            cost_center_id: string;
+            cost_center_name: string;
+            currency: string;
+            fiscal_period: string;
+            kind: components["schemas"]["StatementKind"];
+            lines: components["schemas"]["StatementLine"][];
+            run_id: string;
+            total: string;
+        };
+        /**
+         * @description Showback shows a consumer everything allocated to it; chargeback bills
+         *     only what chargeable rules placed.
+         * @enum {string}
+         */
+        StatementKind: "showback" | "chargeback";
+        /** @description What one consumer received from one service, tower or pool by one rule. */
+        StatementLine: {
+            amount: string;
+            chargeable: boolean;
+            rule_id?: string | null;
+            source_id: string;
+            source_kind: string;
+            /** @description The source's code and name, for reading. */
+            source_name: string;
         };
         /** @description A stream a connector offers. */
         StreamInfo: {
@@ -4026,6 +4570,817 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Problem"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    list_rules: {
+        parameters: {
+            query?: {
+                source_kind?: string;
+                source_id?: string;
+                driver?: string;
+                /** @description Page number, from 1. */
+                page?: number;
+                /** @description Items per page, 1 to 500 (default 50). */
+                per_page?: number;
+                /** @description Comma-separated sort keys; `-` before a key sorts descending, e.g. `-start_date,name`. */
+                sort?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_AllocationRule"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    create_rule: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NewAllocationRule"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AllocationRule"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    get_rule: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AllocationRule"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    delete_rule: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    update_rule: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AllocationRulePatch"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AllocationRule"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    list_runs: {
+        parameters: {
+            query?: {
+                fiscal_period?: string;
+                /** @description Page number, from 1. */
+                page?: number;
+                /** @description Items per page, 1 to 500 (default 50). */
+                per_page?: number;
+                /** @description Comma-separated sort keys; `-` before a key sorts descending, e.g. `-start_date,name`. */
+                sort?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_AllocationRun"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    create_run: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NewRun"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RunDetail"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A rate is missing or a rule cannot be applied; nothing stored */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    get_run: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RunDetail"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    run_flows: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Flow"][];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    run_statements: {
+        parameters: {
+            query?: {
+                /** @description `showback` (default) or `chargeback`. */
+                kind?: string;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Statement"][];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    consumer_statement: {
+        parameters: {
+            query?: {
+                /** @description `showback` (default) or `chargeback`. */
+                kind?: string;
+            };
+            header?: never;
+            path: {
+                id: string;
+                cost_center_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Statement"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    list_drivers: {
+        parameters: {
+            query: {
+                driver: string;
+                /** @example FY2027-P03 */
+                fiscal_period: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DriverSet"][];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    put_drivers: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DriverSet"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DriverSet"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    list_definitions: {
+        parameters: {
+            query?: {
+                /** @description Page number, from 1. */
+                page?: number;
+                /** @description Items per page, 1 to 500 (default 50). */
+                per_page?: number;
+                /** @description Comma-separated sort keys; `-` before a key sorts descending, e.g. `-start_date,name`. */
+                sort?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_ReportDefinition"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    create_definition: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NewReportDefinition"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReportDefinition"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    get_definition: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReportDefinition"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    delete_definition: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    update_definition: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ReportDefinitionPatch"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReportDefinition"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    definition_export: {
+        parameters: {
+            query: {
+                /** @description `csv`, `parquet` or `xlsx`. */
+                format: string;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The file */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/octet-stream": unknown;
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    definition_result: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReportResult"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    export_report: {
+        parameters: {
+            query: {
+                /** @description `csv`, `parquet` or `xlsx`. */
+                format: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ReportSpec"];
+            };
+        };
+        responses: {
+            /** @description The file */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/octet-stream": unknown;
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    run_report: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ReportSpec"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReportResult"];
                 };
             };
             422: {
