@@ -546,3 +546,39 @@ async fn demo_allocation_and_showback_add_up_sqlite() {
 async fn demo_allocation_and_showback_add_up_postgres() {
     demo_allocation_and_showback_add_up(crate::support::Backend::Postgres).await
 }
+
+db_test!(
+    /// Utilisation sent by an ITOM sync weighs a tower's services; a resend
+    /// replaces the source's values; bad values are refused by pointer.
+    async fn itom_utilisation_weighs_a_towers_services(app) {
+        world(&app).await;
+        import(&app, &[("2027-01-05".into(), "90.00".into(), "USD", None, Some("tower-v4-compute"), None, "{}".into())], 0).await;
+        let targets = json!([{"kind": "service", "id": "svc-email"}, {"kind": "service", "id": "svc-crm"}]);
+        app.post(Finance, "/api/v1/costs/allocation/rules", json!({
+            "name": "Compute by use", "source_kind": "tower", "source_id": "tower-v4-compute", "driver": "utilisation", "targets": targets
+        }))
+        .await
+        .expect(201);
+        let put = |values: Value| {
+            json!({"driver": "utilisation", "fiscal_period": "FY2027-P01", "source": "itom:prometheus", "values": values})
+        };
+        let send = |body: Value| app.send(Some(Finance), reqwest::Method::PUT, "/api/v1/costs/drivers", Some(body), None);
+        send(put(json!([{"node_kind": "service", "node_id": "svc-email", "value": "-1"}]))).await.expect_problem(422, Some("/values/0/value"));
+        let mut fixed = put(json!([]));
+        fixed["driver"] = json!("fixed");
+        send(fixed).await.expect_problem(422, Some("/driver"));
+        send(put(json!([{"node_kind": "service", "node_id": "svc-email", "value": "5"}]))).await.expect(200);
+        send(put(json!([{"node_kind": "service", "node_id": "svc-email", "value": "2"}, {"node_kind": "service", "node_id": "svc-crm", "value": "1"}])))
+            .await
+            .expect(200);
+        let stored = app.get(Viewer, "/api/v1/costs/drivers?driver=utilisation&fiscal_period=FY2027-P01").await.expect(200).body;
+        assert_eq!(stored[0]["values"].as_array().unwrap().len(), 2);
+        let run = app.post(Finance, "/api/v1/costs/allocation/runs", json!({"fiscal_period": "FY2027-P01"})).await.expect(201).body;
+        let flows = app.get(Viewer, &format!("/api/v1/costs/allocation/runs/{}/flows", run["id"].as_str().unwrap())).await.expect(200).body;
+        let to = |id: &str| flows.as_array().unwrap().iter().find(|f| f["target_id"] == id && f["source_kind"] == "tower").map(|f| d(&f["amount"]));
+        assert_eq!(to("svc-email"), Some("60.00".parse().unwrap()));
+        assert_eq!(to("svc-crm"), Some("30.00".parse().unwrap()));
+        // The services have no rules: their money is reported, not lost.
+        assert_eq!(d(&run["unallocated_total"]), "90.00".parse().unwrap());
+    }
+);
