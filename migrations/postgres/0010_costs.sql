@@ -71,22 +71,48 @@ CREATE TABLE ledger_generations (
     generation    BIGINT NOT NULL
 );
 
+-- Statement-level triggers: one bump per period per statement (a bulk insert
+-- of a million lines bumps each of its periods once), periods locked in sorted
+-- order so that two statements cannot deadlock on them.
 CREATE FUNCTION ledger_generation_bump() RETURNS trigger AS $$
 BEGIN
-    IF TG_OP IN ('INSERT', 'UPDATE') THEN
-        INSERT INTO ledger_generations (fiscal_period, generation) VALUES (NEW.fiscal_period, 1)
-            ON CONFLICT (fiscal_period) DO UPDATE SET generation = ledger_generations.generation + 1;
-    END IF;
-    IF TG_OP IN ('UPDATE', 'DELETE') THEN
-        INSERT INTO ledger_generations (fiscal_period, generation) VALUES (OLD.fiscal_period, 1)
-            ON CONFLICT (fiscal_period) DO UPDATE SET generation = ledger_generations.generation + 1;
-    END IF;
+    INSERT INTO ledger_generations (fiscal_period, generation)
+        SELECT fiscal_period, 1 FROM (
+            SELECT fiscal_period FROM changed_new
+            UNION SELECT fiscal_period FROM changed_old
+        ) touched ORDER BY fiscal_period
+        ON CONFLICT (fiscal_period) DO UPDATE SET generation = ledger_generations.generation + 1;
     RETURN NULL;
 END
 $$ LANGUAGE plpgsql;
 
-CREATE TRIGGER ledger_generation AFTER INSERT OR UPDATE OR DELETE ON ledger_lines
-    FOR EACH ROW EXECUTE FUNCTION ledger_generation_bump();
+CREATE FUNCTION ledger_generation_bump_insert() RETURNS trigger AS $$
+BEGIN
+    INSERT INTO ledger_generations (fiscal_period, generation)
+        SELECT DISTINCT fiscal_period, 1 FROM changed_new ORDER BY fiscal_period
+        ON CONFLICT (fiscal_period) DO UPDATE SET generation = ledger_generations.generation + 1;
+    RETURN NULL;
+END
+$$ LANGUAGE plpgsql;
+
+CREATE FUNCTION ledger_generation_bump_delete() RETURNS trigger AS $$
+BEGIN
+    INSERT INTO ledger_generations (fiscal_period, generation)
+        SELECT DISTINCT fiscal_period, 1 FROM changed_old ORDER BY fiscal_period
+        ON CONFLICT (fiscal_period) DO UPDATE SET generation = ledger_generations.generation + 1;
+    RETURN NULL;
+END
+$$ LANGUAGE plpgsql;
+
+CREATE TRIGGER ledger_generation_insert AFTER INSERT ON ledger_lines
+    REFERENCING NEW TABLE AS changed_new
+    FOR EACH STATEMENT EXECUTE FUNCTION ledger_generation_bump_insert();
+CREATE TRIGGER ledger_generation_update AFTER UPDATE ON ledger_lines
+    REFERENCING OLD TABLE AS changed_old NEW TABLE AS changed_new
+    FOR EACH STATEMENT EXECUTE FUNCTION ledger_generation_bump();
+CREATE TRIGGER ledger_generation_delete AFTER DELETE ON ledger_lines
+    REFERENCING OLD TABLE AS changed_old
+    FOR EACH STATEMENT EXECUTE FUNCTION ledger_generation_bump_delete();
 
 -- Saved cost report definitions (the definition is JSON).
 CREATE TABLE report_definitions (

@@ -406,6 +406,12 @@ db_test!(
         assert_eq!(d(&report(&app, spec.clone()).await["total"]), "15.25".parse().unwrap());
         query("DELETE FROM ledger_lines WHERE source_key = 'k0'").execute(&mut app.db.clone()).await.unwrap();
         assert_eq!(d(&report(&app, spec.clone()).await["total"]), "5.25".parse().unwrap());
+        query("UPDATE ledger_lines SET amount = $1 WHERE source_key = 'k1'")
+            .bind("7.75".parse::<Decimal>().unwrap())
+            .execute(&mut app.db.clone())
+            .await
+            .unwrap();
+        assert_eq!(d(&report(&app, spec.clone()).await["total"]), "7.75".parse().unwrap());
     }
 );
 
