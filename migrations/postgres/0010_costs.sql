@@ -73,7 +73,8 @@ CREATE TABLE ledger_generations (
 
 -- Statement-level triggers: one bump per period per statement (a bulk insert
 -- of a million lines bumps each of its periods once), periods locked in sorted
--- order so that two statements cannot deadlock on them.
+-- order within a statement (transactions of several statements that touch
+-- periods in opposite orders can still wait on each other, as any upsert).
 CREATE FUNCTION ledger_generation_bump() RETURNS trigger AS $$
 BEGIN
     INSERT INTO ledger_generations (fiscal_period, generation)
