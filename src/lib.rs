@@ -7,6 +7,7 @@
 //!   the TBM taxonomy, budgets;
 //! - [`prioritisation`]: scoring frameworks, scenarios and the exact
 //!   portfolio optimiser;
+//! - [`costs`]: TBM cost allocation, showback and chargeback, cost reports;
 //! - [`audit`]: the append-only change log;
 //! - [`plugins`]: sandboxed WebAssembly plugins (connectors, ROI models, integrations);
 //! - [`sync`]: the sync engine that runs connectors into the core model.
@@ -19,6 +20,7 @@ pub mod assets;
 pub mod audit;
 pub mod auth;
 pub mod config;
+pub mod costs;
 pub mod db;
 pub mod demand;
 pub mod demo;

@@ -63,7 +63,8 @@ pub async fn spawn(config: &Config) -> anyhow::Result<Running> {
     let plugins = Arc::new(crate::plugins::Plugins::open(config)?);
     let sync = crate::sync::Syncer::new(db.clone(), plugins.clone(), &config.data_dir)?;
     let scheduler = AbortOnDrop(tokio::spawn(crate::sync::scheduler::run(sync.clone())));
-    let app = router(AppState::new(db.clone(), auth, config.demo, plugins, sync));
+    let columnar = Arc::new(crate::costs::Columnar::new(config.data_dir.join("ledger-columnar")));
+    let app = router(AppState::new(db.clone(), auth, config.demo, plugins, sync, columnar));
     let (shutdown, stopped) = oneshot::channel::<()>();
     let task = tokio::spawn(async move {
         axum::serve(listener, app)

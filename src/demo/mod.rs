@@ -10,6 +10,7 @@
 //! multi-row INSERTs), so every row is built to satisfy the domain's rules
 //! itself; enum texts come from the domain's own enums where they exist.
 
+mod allocation;
 mod assets;
 mod batch;
 mod budgets;
@@ -85,6 +86,7 @@ fn build(ctx: &mut Context) -> Vec<Table> {
     let (ledger_lines, actuals) = ledger::build(ctx, &org, &spend, &portfolio.projects, &purchases);
     tables.extend(budgets::build(ctx, &org, &spend, &portfolio.projects, &actuals));
     tables.push(ledger_lines);
+    tables.extend(allocation::build(ctx, &org));
     tables
 }
 

@@ -40,12 +40,21 @@ pub struct AppState {
     pub demo: bool,
     pub plugins: Arc<crate::plugins::Plugins>,
     pub sync: Arc<crate::sync::Syncer>,
+    /// The Parquet copy of the ledger that cost reports and allocation runs scan.
+    pub columnar: Arc<crate::costs::Columnar>,
 }
 
 impl AppState {
-    pub fn new(db: Db, auth: Arc<Authenticator>, demo: bool, plugins: Arc<crate::plugins::Plugins>, sync: Arc<crate::sync::Syncer>) -> Self {
+    pub fn new(
+        db: Db,
+        auth: Arc<Authenticator>,
+        demo: bool,
+        plugins: Arc<crate::plugins::Plugins>,
+        sync: Arc<crate::sync::Syncer>,
+        columnar: Arc<crate::costs::Columnar>,
+    ) -> Self {
         let cache = Arc::new(cache::ReadCache::for_backend(db.backend()));
-        AppState { db, auth, cache, demo, plugins, sync }
+        AppState { db, auth, cache, demo, plugins, sync, columnar }
     }
 }
 
@@ -89,7 +98,8 @@ fn api() -> OpenApiRouter<AppState> {
             .merge(crate::assets::http::routes())
             .merge(crate::audit::http::routes())
             .merge(crate::plugins::http::routes())
-            .merge(crate::sync::http::routes()),
+            .merge(crate::sync::http::routes())
+            .merge(crate::costs::http::routes()),
     )
 }
 

@@ -9,6 +9,7 @@ mod budget_analytics;
 mod budgets;
 mod cache;
 mod connectors;
+mod costs;
 mod demand;
 mod depreciation;
 mod errors;
