@@ -92,23 +92,23 @@ impl Converter {
     /// A 422 naming every (currency, month) without a rate, if any.
     pub fn finish(&self) -> Result<()> {
         let missing: Vec<FieldError> = self
-            .rates
+            .missing()
+            .into_iter()
+            .map(|what| FieldError::param("rate_type", format!("{what}: record one (POST /api/v1/exchange-rates) or choose another rate_type")))
+            .collect();
+        if missing.is_empty() { Ok(()) } else { Err(Error::Validation(missing)) }
+    }
+
+    /// Every (currency, month) asked for without a rate, in words.
+    pub fn missing(&self) -> Vec<String> {
+        self.rates
             .iter()
             .filter(|(_, rate)| rate.is_none())
             .map(|((from, month), _)| {
                 let period = self.periods.get(month).map(|p| format!(" (fiscal period {p})")).unwrap_or_default();
-                FieldError::param(
-                    "rate_type",
-                    format!(
-                        "no {} exchange rate converts {from} into {} for {month}{period}: record one \
-                         (POST /api/v1/exchange-rates) or choose another rate_type",
-                        self.rate_type.as_str(),
-                        self.to
-                    ),
-                )
+                format!("no {} exchange rate converts {from} into {} for {month}{period}", self.rate_type.as_str(), self.to)
             })
-            .collect();
-        if missing.is_empty() { Ok(()) } else { Err(Error::Validation(missing)) }
+            .collect()
     }
 
     /// Every rate used, by currency and month.
