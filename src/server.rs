@@ -29,6 +29,7 @@ pub struct Running {
     pub db: Db,
     shutdown: oneshot::Sender<()>,
     task: JoinHandle<std::io::Result<()>>,
+    dispatcher: JoinHandle<()>,
 }
 
 impl Running {
@@ -36,6 +37,7 @@ impl Running {
     pub async fn stop(self) -> anyhow::Result<()> {
         let _ = self.shutdown.send(());
         self.task.await??;
+        self.dispatcher.abort();
         self.db.close().await;
         Ok(())
     }
@@ -50,6 +52,9 @@ pub async fn spawn(config: &Config) -> anyhow::Result<Running> {
     let listener = TcpListener::bind(config.listen).await?;
     let addr = listener.local_addr()?;
     let plugins = Arc::new(crate::plugins::Plugins::open(config)?);
+    crate::plugins::trusted_keys::trust_at_start(&db, &plugins.start_keys).await.map_err(|e| anyhow::anyhow!("--trusted-key: {e}"))?;
+    crate::plugins::builtin::install_all(&db).await?;
+    let dispatcher = tokio::spawn(crate::plugins::outbox::dispatch(db.clone(), plugins.clone()));
     let app = router(AppState::new(db.clone(), auth, config.demo, plugins));
     let (shutdown, stopped) = oneshot::channel::<()>();
     let task = tokio::spawn(async move {
@@ -59,7 +64,7 @@ pub async fn spawn(config: &Config) -> anyhow::Result<Running> {
             })
             .await
     });
-    Ok(Running { addr, db, shutdown, task })
+    Ok(Running { addr, db, shutdown, task, dispatcher })
 }
 
 /// Serves until SIGTERM or Ctrl-C, then shuts down gracefully.

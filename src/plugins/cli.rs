@@ -88,7 +88,13 @@ pub async fn run(command: PluginCommand) -> anyhow::Result<()> {
         PluginCommand::Build => {
             let status = std::process::Command::new("cargo").args(["build", "--release", "--target", "wasm32-wasip2"]).status()?;
             anyhow::ensure!(status.success(), "the build failed (is the target installed? rustup target add wasm32-wasip2)");
-            eprintln!("built: target/wasm32-wasip2/release/*.wasm");
+            // The component's path, wherever cargo's target directory is.
+            let target = std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| PathBuf::from("target"));
+            let cargo_toml: toml::Value = toml::from_str(&std::fs::read_to_string("Cargo.toml")?)?;
+            let name = cargo_toml.get("package").and_then(|p| p.get("name")).and_then(|n| n.as_str()).unwrap_or("plugin");
+            let built = target.join("wasm32-wasip2/release").join(format!("{}.wasm", name.replace('-', "_")));
+            eprintln!("built:");
+            println!("{}", built.display());
             Ok(())
         }
         PluginCommand::Run { package: path, config, secrets, grants, operation, stream, checkpoint } => {

@@ -26,7 +26,7 @@ const TOKEN: &str = "s3cr3t-t0ken";
 
 /// The guest plugins, built once per test run into a target directory of
 /// their own (they build for wasm32-wasip2, apart from the server).
-fn wasm(crate_name: &str) -> Vec<u8> {
+pub fn wasm(crate_name: &str) -> Vec<u8> {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
     let dir = DIR.get_or_init(|| {
         let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
@@ -45,9 +45,14 @@ fn wasm(crate_name: &str) -> Vec<u8> {
     std::fs::read(dir.join(format!("{}.wasm", crate_name.replace('-', "_")))).expect("the plugin was built")
 }
 
-fn manifest(path: &str) -> Value {
+pub fn manifest(path: &str) -> Value {
     let file = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("plugins").join(path).join("manifest.json");
     serde_json::from_str(&std::fs::read_to_string(file).unwrap()).unwrap()
+}
+
+/// How many plugins a new server has: its built-ins.
+pub fn builtins() -> i64 {
+    itbm::plugins::builtin::embedded().len() as i64
 }
 
 fn hello_manifest() -> Value {
@@ -59,7 +64,7 @@ fn hostile_manifest() -> Value {
 }
 
 /// A vendor: a signing key the server trusts.
-async fn trusted_vendor(app: &TestApp) -> SigningKey {
+pub async fn trusted_vendor(app: &TestApp) -> SigningKey {
     let key = package::generate_key();
     app.post(Admin, "/api/v1/plugin-trusted-keys", json!({ "name": "Example vendor", "public_key": package::encode_key(&key.verifying_key()) }))
         .await
@@ -67,19 +72,19 @@ async fn trusted_vendor(app: &TestApp) -> SigningKey {
     key
 }
 
-fn pack(manifest: &Value, component: &[u8], key: Option<&SigningKey>) -> Vec<u8> {
+pub fn pack(manifest: &Value, component: &[u8], key: Option<&SigningKey>) -> Vec<u8> {
     package::write(&serde_json::to_vec(manifest).unwrap(), component, key)
 }
 
-async fn upload(app: &TestApp, package: Vec<u8>) -> Reply {
+pub async fn upload(app: &TestApp, package: Vec<u8>) -> Reply {
     app.send_raw(Admin, Method::POST, "/api/v1/plugins", "application/octet-stream", package).await
 }
 
-async fn install(app: &TestApp, key: &SigningKey, manifest: &Value, crate_name: &str) -> String {
+pub async fn install(app: &TestApp, key: &SigningKey, manifest: &Value, crate_name: &str) -> String {
     upload(app, pack(manifest, &wasm(crate_name), Some(key))).await.expect(201).id()
 }
 
-async fn instance(app: &TestApp, plugin_id: &str, body: Value) -> String {
+pub async fn instance(app: &TestApp, plugin_id: &str, body: Value) -> String {
     let mut body = body;
     body["plugin_id"] = plugin_id.into();
     body["name"] = body.get("name").cloned().unwrap_or_else(|| format!("instance {}", uuid::Uuid::now_v7()).into());
@@ -238,7 +243,7 @@ db_test!(async fn packages_that_are_tampered_untrusted_unsigned_or_for_another_w
 
     upload(&app, pack(&hello_manifest(), b"\0asm not really", Some(&key))).await.expect_problem(422, Some("/component"));
     upload(&app, b"PK\x03\x04 a zip file".to_vec()).await.expect_problem(422, Some("/package"));
-    assert_eq!(app.count("plugins").await, 0, "nothing was installed");
+    assert_eq!(app.count("plugins").await, builtins(), "nothing was installed but the built-ins");
 });
 
 db_test!(async fn unsigned_packages_install_only_on_a_server_started_for_plugin_development(app) {
@@ -298,7 +303,7 @@ db_test!(async fn a_disabled_plugin_cannot_be_called_and_uninstalling_waits_for_
     app.delete(Admin, &format!("/api/v1/plugins/{plugin}"), None).await.expect_problem(409, None);
     app.delete(Admin, &format!("/api/v1/plugin-instances/{id}"), None).await.expect(204);
     app.delete(Admin, &format!("/api/v1/plugins/{plugin}"), None).await.expect(204);
-    assert_eq!(app.count("plugins").await, 0);
+    assert_eq!(app.count("plugins").await, builtins());
     assert_eq!(app.count("plugin_invocations").await, 0);
 });
 
