@@ -186,3 +186,23 @@ fn read_file(path: &Path) -> anyhow::Result<FileConfig> {
     let text = std::fs::read_to_string(path).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?;
     toml::from_str(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_trusted_key_is_given_as_base64_or_as_a_pub_file_and_a_bad_one_stops_the_start() {
+        let key = crate::plugins::package::encode_key(&crate::plugins::package::generate_key().verifying_key());
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("vendor.key.pub");
+        std::fs::write(&file, format!("{key}\n")).unwrap();
+        let serve = ServeArgs { trusted_keys: vec![key.clone(), file.display().to_string()], ..Default::default() };
+        let common = CommonArgs { config: None, data_dir: Some(dir.path().to_owned()), database_url: None };
+        assert_eq!(Config::resolve(&common, &serve).unwrap().trusted_keys, [key.clone(), key]);
+
+        let bad = ServeArgs { trusted_keys: vec!["not-a-key".into()], ..Default::default() };
+        let refusal = Config::resolve(&common, &bad).unwrap_err().to_string();
+        assert!(refusal.contains("--trusted-key not-a-key"), "{refusal}");
+    }
+}
