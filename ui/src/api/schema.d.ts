@@ -501,6 +501,26 @@ export interface paths {
         patch: operations["update_goal"];
         trace?: never;
     };
+    "/api/v1/integration-deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The delivery log of integration events: one entry per event and
+         *     integration instance, with its state, attempts and last error.
+         */
+        get: operations["list_deliveries"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/ledger/imports": {
         parameters: {
             query?: never;
@@ -778,6 +798,22 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/plugins/{id}/invocations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["list_plugin_invocations"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/portfolios": {
         parameters: {
             query?: never;
@@ -874,6 +910,26 @@ export interface paths {
         patch: operations["update_project"];
         trace?: never;
     };
+    "/api/v1/projects/{id}/roi": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A project's ROI from its yearly estimates (CapEx + OpEx as costs, benefit
+         *     as benefits), at the finance settings' discount rate, in the reporting currency.
+         */
+        get: operations["project_roi"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/projects/{id}/transitions": {
         parameters: {
             query?: never;
@@ -888,6 +944,48 @@ export interface paths {
          *     on_hold → completed, or cancelled from any open state.
          */
         post: operations["transition_project"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/roi-models": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The enabled ROI models and what each says about itself (its metrics and
+         *     the JSON Schema of its parameters).
+         */
+        get: operations["list_roi_models"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/roi-models/{model}/evaluate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Evaluates cash flows with an ROI model, named by its manifest id (such as
+         *     `roi-dcf` or `roi-montecarlo`) or its plugin id. The discount rate and
+         *     currency default to the finance settings. A model's refusal of its input
+         *     is a 422 at `/params`; a model that fails (crash, deadline, memory) a 502.
+         */
+        post: operations["evaluate_roi"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1296,6 +1394,34 @@ export interface components {
             /** @example 600000.00 */
             total: string;
         };
+        /** @description One event on its way to one integration instance. */
+        Delivery: {
+            /** Format: int64 */
+            attempts: number;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            delivered_at?: string | null;
+            event_id: string;
+            /** @description Such as `demand.approved`. */
+            event_kind: string;
+            id: string;
+            instance_id: string;
+            last_error?: string | null;
+            /**
+             * Format: int64
+             * @description The invocation of the last attempt, in the instance's invocation log.
+             */
+            last_invocation_id?: number | null;
+            /**
+             * Format: date-time
+             * @description When the next attempt is due (pending deliveries).
+             */
+            next_attempt_at: string;
+            /** @description pending, delivered or failed (attempts used up). */
+            state: string;
+            subject_id: string;
+        };
         Demand: {
             /** Format: date-time */
             created_at: string;
@@ -1438,6 +1564,30 @@ export interface components {
              */
             value: string;
         };
+        /** @description What to evaluate. */
+        EvaluationRequest: {
+            /** @description ISO 4217 code of every amount; default: the reporting currency. */
+            currency?: string | null;
+            /**
+             * @description Yearly discount rate, 0.08 for 8 %; default: the finance setting `discount_rate`.
+             * @example 0.08
+             */
+            discount_rate?: string | null;
+            /** @description The model's parameters, valid against its `params_schema`. */
+            params?: Record<string, never>;
+            /** @description Consecutive periods from the start; the first is not discounted. */
+            periods: components["schemas"]["PeriodInput"][];
+            /**
+             * Format: int32
+             * @description 1 (years), 2, 4 (quarters) or 12 (months); default 1.
+             */
+            periods_per_year?: number;
+        };
+        /** @description The evaluation and the invocation that produced it. */
+        EvaluationResult: {
+            evaluation: components["schemas"]["Evaluation"];
+            invocation: components["schemas"]["Invocation"];
+        };
         ExchangeRate: {
             base_currency: string;
             /** Format: date-time */
@@ -1570,9 +1720,13 @@ export interface components {
             fuel_used?: number | null;
             /** Format: int64 */
             id: number;
-            instance_id: string;
+            /** @description The instance called; none for an ROI model, which is called as a plugin. */
+            instance_id?: string | null;
             logs: components["schemas"]["LogLine"][];
-            /** @description spec, check, discover or read. */
+            /**
+             * @description spec, check, discover, read (connectors), describe, evaluate (ROI
+             *     models) or receive (integrations).
+             */
             operation: string;
             /**
              * @description ok, configuration-error, connector-error, invalid-input, timeout,
@@ -1585,6 +1739,8 @@ export interface components {
              * @description Most linear memory the plugin held.
              */
             peak_memory_bytes: number;
+            /** @description The installed plugin called. */
+            plugin_id: string;
             requested_by: string;
             /** Format: date-time */
             started_at: string;
@@ -1673,6 +1829,34 @@ export interface components {
             version: string;
             /** @description Version of the `itbm:plugin` WIT package the component was built against. */
             wit_version: string;
+        };
+        Metric: {
+            /** @description Such as "npv", "irr", "payback-years", "roi". */
+            name: string;
+            /** @description The currency code, "ratio", "years" or "probability". */
+            unit: string;
+            /**
+             * @description None when the metric does not exist for these cash flows (an IRR
+             *     without a sign change); the explanation says why.
+             */
+            value?: string | null;
+        };
+        /** @description What an ROI model says about itself. */
+        ModelDescription: {
+            metrics: string[];
+            name: string;
+            /** @description JSON Schema of `params`, as the model wrote it. */
+            params_schema: string;
+            summary: string;
+        };
+        /** @description A model and what it says about itself. */
+        ModelInfo: {
+            builtin: boolean;
+            description: components["schemas"]["ModelDescription"];
+            enabled: boolean;
+            model: string;
+            model_version: string;
+            plugin_id: string;
         };
         NewAsset: {
             /** Format: date */
@@ -2114,6 +2298,45 @@ export interface components {
             total: number;
         };
         /** @description One page of a list. */
+        Page_Delivery: {
+            items: {
+                /** Format: int64 */
+                attempts: number;
+                /** Format: date-time */
+                created_at: string;
+                /** Format: date-time */
+                delivered_at?: string | null;
+                event_id: string;
+                /** @description Such as `demand.approved`. */
+                event_kind: string;
+                id: string;
+                instance_id: string;
+                last_error?: string | null;
+                /**
+                 * Format: int64
+                 * @description The invocation of the last attempt, in the instance's invocation log.
+                 */
+                last_invocation_id?: number | null;
+                /**
+                 * Format: date-time
+                 * @description When the next attempt is due (pending deliveries).
+                 */
+                next_attempt_at: string;
+                /** @description pending, delivered or failed (attempts used up). */
+                state: string;
+                subject_id: string;
+            }[];
+            /** Format: int32 */
+            page: number;
+            /** Format: int32 */
+            per_page: number;
+            /**
+             * Format: int64
+             * @description Number of items over all pages.
+             */
+            total: number;
+        };
+        /** @description One page of a list. */
         Page_Demand: {
             items: {
                 /** Format: date-time */
@@ -2255,9 +2478,13 @@ export interface components {
                 fuel_used?: number | null;
                 /** Format: int64 */
                 id: number;
-                instance_id: string;
+                /** @description The instance called; none for an ROI model, which is called as a plugin. */
+                instance_id?: string | null;
                 logs: components["schemas"]["LogLine"][];
-                /** @description spec, check, discover or read. */
+                /**
+                 * @description spec, check, discover, read (connectors), describe, evaluate (ROI
+                 *     models) or receive (integrations).
+                 */
                 operation: string;
                 /**
                  * @description ok, configuration-error, connector-error, invalid-input, timeout,
@@ -2270,6 +2497,8 @@ export interface components {
                  * @description Most linear memory the plugin held.
                  */
                 peak_memory_bytes: number;
+                /** @description The installed plugin called. */
+                plugin_id: string;
                 requested_by: string;
                 /** Format: date-time */
                 started_at: string;
@@ -2339,6 +2568,8 @@ export interface components {
         /** @description One page of a list. */
         Page_Plugin: {
             items: {
+                /** @description Embedded in the server binary and installed at start (see `builtin`). */
+                builtin: boolean;
                 /** @description Hex SHA-256 of the component. */
                 component_sha256: string;
                 /** @description Disabled plugins keep their instances but cannot be called. */
@@ -2550,6 +2781,15 @@ export interface components {
              */
             total: number;
         };
+        Percentile: {
+            metric: string;
+            /**
+             * Format: int32
+             * @description 10 for P10.
+             */
+            rank: number;
+            value: string;
+        };
         /** @description A period with its calendar dates. */
         PeriodInfo: {
             /** Format: date */
@@ -2562,7 +2802,17 @@ export interface components {
             /** Format: date */
             start_date: string;
         };
+        PeriodInput: {
+            /** @example 90000.00 */
+            benefits: string;
+            /** @example 250000.00 */
+            costs: string;
+            /** @description Such as "FY2027" or "FY2027-Q1". */
+            label: string;
+        };
         Plugin: {
+            /** @description Embedded in the server binary and installed at start (see `builtin`). */
+            builtin: boolean;
             /** @description Hex SHA-256 of the component. */
             component_sha256: string;
             /** @description Disabled plugins keep their instances but cannot be called. */
@@ -2720,6 +2970,11 @@ export interface components {
         };
         Settings: {
             /**
+             * @description Yearly discount rate of ROI evaluations (0.08 is 8 %).
+             * @example 0.08
+             */
+            discount_rate: string;
+            /**
              * Format: int32
              * @description The month (1 = January) the fiscal year starts in.
              */
@@ -2732,6 +2987,8 @@ export interface components {
             version: number;
         };
         SettingsPatch: {
+            /** @description Greater than -1 and at most 10, a fraction. */
+            discount_rate?: string | null;
             /**
              * Format: int32
              * @description Can change only while no budget line or ledger line exists: every stored
@@ -4783,6 +5040,44 @@ export interface operations {
             };
         };
     };
+    list_deliveries: {
+        parameters: {
+            query?: {
+                instance_id?: string;
+                /** @description pending, delivered or failed. */
+                state?: string;
+                event_kind?: string;
+                /** @description Page number, from 1. */
+                page?: number;
+                /** @description Items per page, 1 to 500 (default 50). */
+                per_page?: number;
+                /** @description Comma-separated sort keys; `-` before a key sorts descending, e.g. `-start_date,name`. */
+                sort?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_Delivery"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     import_lines: {
         parameters: {
             query?: {
@@ -5794,6 +6089,50 @@ export interface operations {
             };
         };
     };
+    list_plugin_invocations: {
+        parameters: {
+            query?: {
+                /** @description Page number, from 1. */
+                page?: number;
+                /** @description Items per page, 1 to 500 (default 50). */
+                per_page?: number;
+                /** @description Comma-separated sort keys; `-` before a key sorts descending, e.g. `-start_date,name`. */
+                sort?: string;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_Invocation"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     list_portfolios: {
         parameters: {
             query?: {
@@ -6303,6 +6642,54 @@ export interface operations {
             };
         };
     };
+    project_roi: {
+        parameters: {
+            query?: {
+                /** @description The ROI model (default `roi-dcf`). */
+                model?: string;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EvaluationResult"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     transition_project: {
         parameters: {
             query?: never;
@@ -6328,6 +6715,91 @@ export interface operations {
             };
             /** @description Illegal transition */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    list_roi_models: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ModelInfo"][];
+                };
+            };
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    evaluate_roi: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                model: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EvaluationRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EvaluationResult"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The model is disabled */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            502: {
                 headers: {
                     [name: string]: unknown;
                 };
