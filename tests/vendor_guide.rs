@@ -109,3 +109,27 @@ fn a_newcomer_scaffolds_builds_signs_and_installs_a_connector_whose_check_succee
     server.kill().unwrap();
     assert_eq!(checked["outcome"], "ok", "{checked}");
 }
+
+#[test]
+fn an_roi_model_is_evaluated_locally_with_plugin_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    // The component build.rs built for the server's built-ins.
+    let target = std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target"));
+    let component = target.join("wasm-builtins/wasm32-wasip2/release/roi_dcf.wasm");
+    let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("plugins/roi-dcf/manifest.json");
+    itbm(root, &["plugin", "sign", "--manifest", manifest.to_str().unwrap(), "--component", component.to_str().unwrap(), "--out", "dcf.itbmpkg"]);
+    std::fs::write(
+        root.join("input.json"),
+        r#"{"periods": [{"label": "Y0", "costs": "40000", "benefits": "0"}, {"label": "Y1", "costs": "0", "benefits": "5000"},
+            {"label": "Y2", "costs": "0", "benefits": "8000"}, {"label": "Y3", "costs": "0", "benefits": "12000"},
+            {"label": "Y4", "costs": "0", "benefits": "30000"}], "discount_rate": "0.08", "currency": "EUR"}"#,
+    )
+    .unwrap();
+    let evaluated: serde_json::Value =
+        serde_json::from_str(&itbm(root, &["plugin", "run", "--package", "dcf.itbmpkg", "evaluate", "--input", "input.json"])).unwrap();
+    let npv = evaluated["metrics"].as_array().unwrap().iter().find(|m| m["name"] == "npv").unwrap()["value"].as_str().unwrap().to_owned();
+    assert!(npv.starts_with("3065.2226681795"), "{npv}");
+    let described = itbm(root, &["plugin", "run", "--package", "dcf.itbmpkg", "describe"]);
+    assert!(described.contains("Discounted cash flow"), "{described}");
+}
