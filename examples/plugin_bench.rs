@@ -60,7 +60,12 @@ fn main() -> anyhow::Result<()> {
 
 async fn run(cores: usize) -> anyhow::Result<()> {
     let plugins = builtins();
-    println!("machine: {cores} cores; wasmtime 48; release build");
+    let profile = if cfg!(debug_assertions) { "DEBUG build (figures not representative)" } else { "release build" };
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|info| info.lines().find(|l| l.starts_with("model name")).map(|l| l.split(':').nth(1).unwrap_or("").trim().to_owned()))
+        .unwrap_or_default();
+    println!("machine: {cores} cores ({cpu}); wasmtime 48; {profile}");
 
     // Compile times.
     for plugin in &plugins {
