@@ -80,6 +80,11 @@ pub struct ServeArgs {
     /// Plugin development: also install unsigned plugin packages. Never in production.
     #[arg(long, env = "ITBM_PLUGIN_DEV")]
     pub plugin_dev: bool,
+    /// Trust this plugin vendor's public key at start (a `.pub` file from
+    /// `itbm plugin keygen`, or its base64). Repeatable; ITBM_TRUSTED_KEYS
+    /// takes several, separated by commas.
+    #[arg(long = "trusted-key", env = "ITBM_TRUSTED_KEYS", value_delimiter = ',')]
+    pub trusted_keys: Vec<String>,
 }
 
 /// The settings file: every key optional.
@@ -107,6 +112,9 @@ pub struct Config {
     pub provider: Option<ProviderSettings>,
     /// Unsigned plugin packages may be installed.
     pub plugin_dev: bool,
+    /// Plugin signing keys to trust at start (base64 public keys), read from
+    /// `--trusted-key` files or values.
+    pub trusted_keys: Vec<String>,
 }
 
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
@@ -149,6 +157,7 @@ impl Config {
             demo: serve.demo || file.demo.unwrap_or(false),
             provider,
             plugin_dev: serve.plugin_dev,
+            trusted_keys: serve.trusted_keys.iter().map(|k| read_public_key(k)).collect::<anyhow::Result<_>>()?,
         })
     }
 
@@ -158,7 +167,42 @@ impl Config {
     }
 }
 
+/// A public key given as base64 or as a file holding it; checked here so a
+/// typo stops the start with a message instead of trusting nothing.
+fn read_public_key(value: &str) -> anyhow::Result<String> {
+    let text = if crate::plugins::package::decode_key(value).is_some() {
+        value.trim().to_owned()
+    } else {
+        std::fs::read_to_string(value.trim())
+            .map_err(|e| anyhow::anyhow!("--trusted-key {value}: neither a base64 Ed25519 public key nor a readable file ({e})"))?
+            .trim()
+            .to_owned()
+    };
+    anyhow::ensure!(crate::plugins::package::decode_key(&text).is_some(), "--trusted-key {value}: not an Ed25519 public key (base64 of 32 bytes)");
+    Ok(text)
+}
+
 fn read_file(path: &Path) -> anyhow::Result<FileConfig> {
     let text = std::fs::read_to_string(path).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?;
     toml::from_str(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_trusted_key_is_given_as_base64_or_as_a_pub_file_and_a_bad_one_stops_the_start() {
+        let key = crate::plugins::package::encode_key(&crate::plugins::package::generate_key().verifying_key());
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("vendor.key.pub");
+        std::fs::write(&file, format!("{key}\n")).unwrap();
+        let serve = ServeArgs { trusted_keys: vec![key.clone(), file.display().to_string()], ..Default::default() };
+        let common = CommonArgs { config: None, data_dir: Some(dir.path().to_owned()), database_url: None };
+        assert_eq!(Config::resolve(&common, &serve).unwrap().trusted_keys, [key.clone(), key]);
+
+        let bad = ServeArgs { trusted_keys: vec!["not-a-key".into()], ..Default::default() };
+        let refusal = Config::resolve(&common, &bad).unwrap_err().to_string();
+        assert!(refusal.contains("--trusted-key not-a-key"), "{refusal}");
+    }
 }

@@ -59,6 +59,10 @@ pub enum Error {
     /// `If-Match` names an older version (412).
     #[error("the resource was changed by someone else since you read it (current ETag {current}): reload it and apply your change again")]
     PreconditionFailed { current: String },
+    /// A plugin called to answer the request failed: it crashed, ran out of
+    /// time or memory, or answered nonsense (502). The invocation log has it.
+    #[error("{0}")]
+    PluginFailed(String),
     #[error(transparent)]
     Db(#[from] DbError),
     #[error(transparent)]

@@ -29,6 +29,7 @@ pub struct Running {
     pub db: Db,
     shutdown: oneshot::Sender<()>,
     task: JoinHandle<std::io::Result<()>>,
+    dispatcher: JoinHandle<()>,
     scheduler: AbortOnDrop,
 }
 
@@ -47,6 +48,7 @@ impl Running {
         drop(self.scheduler);
         let _ = self.shutdown.send(());
         self.task.await??;
+        self.dispatcher.abort();
         self.db.close().await;
         Ok(())
     }
@@ -61,6 +63,9 @@ pub async fn spawn(config: &Config) -> anyhow::Result<Running> {
     let listener = TcpListener::bind(config.listen).await?;
     let addr = listener.local_addr()?;
     let plugins = Arc::new(crate::plugins::Plugins::open(config)?);
+    crate::plugins::trusted_keys::trust_at_start(&db, &plugins.start_keys).await.map_err(|e| anyhow::anyhow!("--trusted-key: {e}"))?;
+    crate::plugins::builtin::install_all(&db).await?;
+    let dispatcher = tokio::spawn(crate::plugins::outbox::dispatch(db.clone(), plugins.clone()));
     let sync = crate::sync::Syncer::new(db.clone(), plugins.clone(), &config.data_dir)?;
     let scheduler = AbortOnDrop(tokio::spawn(crate::sync::scheduler::run(sync.clone())));
     let columnar = Arc::new(crate::costs::Columnar::new(config.data_dir.join("ledger-columnar")));
@@ -73,7 +78,7 @@ pub async fn spawn(config: &Config) -> anyhow::Result<Running> {
             })
             .await
     });
-    Ok(Running { addr, db, shutdown, task, scheduler })
+    Ok(Running { addr, db, shutdown, task, dispatcher, scheduler })
 }
 
 /// Serves until SIGTERM or Ctrl-C, then shuts down gracefully.

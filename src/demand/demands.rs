@@ -412,6 +412,9 @@ pub async fn transition(db: &Db, who: &Principal, id: &str, if_match: IfMatch, s
     let mut record = serde_json::to_value(&after).map_err(anyhow::Error::from)?;
     record["note"] = serde_json::json!(step.note);
     audit::record(&mut tx, who, Action::Transition, "demand", id, Some(&before), Some(&record)).await?;
+    if after.state == DemandState::Approved {
+        crate::plugins::outbox::emit(&mut tx, crate::plugins::outbox::Kind::DemandApproved, id, record).await?;
+    }
     tx.commit().await?;
     Ok(after)
 }

@@ -1,5 +1,5 @@
-//! Organisation-wide finance settings: the reporting currency and the month the
-//! fiscal year starts in.
+//! Organisation-wide finance settings: the reporting currency, the month the
+//! fiscal year starts in, and the discount rate ROI models use by default.
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -22,6 +22,9 @@ pub struct Settings {
     pub reporting_currency: String,
     /// The month (1 = January) the fiscal year starts in.
     pub fiscal_year_start_month: i32,
+    /// Yearly discount rate of ROI evaluations (0.08 is 8 %).
+    #[schema(value_type = String, example = "0.08")]
+    pub discount_rate: rust_decimal::Decimal,
     pub updated_at: DateTime<Utc>,
     pub version: i64,
 }
@@ -33,6 +36,9 @@ pub struct SettingsPatch {
     /// Can change only while no budget line or ledger line exists: every stored
     /// fiscal period would silently change its dates otherwise.
     pub fiscal_year_start_month: Option<i32>,
+    /// Greater than -1 and at most 10, a fraction.
+    #[schema(value_type = Option<String>)]
+    pub discount_rate: Option<rust_decimal::Decimal>,
 }
 
 /// The currency reports convert into, and the default for new records.
@@ -44,13 +50,14 @@ fn from_row(row: &Row) -> Result<Settings> {
     Ok(Settings {
         reporting_currency: row.get("reporting_currency")?,
         fiscal_year_start_month: row.get::<i64>("fiscal_year_start_month")? as i32,
+        discount_rate: row.decimal("discount_rate")?,
         updated_at: row.get("updated_at")?,
         version: row.get("version")?,
     })
 }
 
 pub async fn get(ex: &mut impl Executor) -> Result<Settings> {
-    let row = query("SELECT reporting_currency, fiscal_year_start_month, updated_at, version FROM settings WHERE id = 1")
+    let row = query("SELECT reporting_currency, fiscal_year_start_month, discount_rate, updated_at, version FROM settings WHERE id = 1")
         .fetch_one(ex)
         .await?;
     from_row(&row)
@@ -70,6 +77,7 @@ pub async fn update(db: &Db, who: &Principal, if_match: IfMatch, input: Settings
     let after = Settings {
         reporting_currency: input.reporting_currency.unwrap_or_else(|| before.reporting_currency.clone()),
         fiscal_year_start_month: input.fiscal_year_start_month.unwrap_or(before.fiscal_year_start_month),
+        discount_rate: input.discount_rate.unwrap_or(before.discount_rate),
         updated_at: Utc::now(),
         version: before.version + 1,
     };
@@ -79,6 +87,11 @@ pub async fn update(db: &Db, who: &Principal, if_match: IfMatch, input: Settings
         refs::check(&mut tx, &mut checks, "/reporting_currency", Ref::Currency, Some(&after.reporting_currency)).await?;
     }
     checks.check((1..=12).contains(&after.fiscal_year_start_month), "/fiscal_year_start_month", "must be a month from 1 to 12");
+    checks.check(
+        after.discount_rate > -rust_decimal::Decimal::ONE && after.discount_rate <= rust_decimal::Decimal::TEN && after.discount_rate.scale() <= 12,
+        "/discount_rate",
+        "must be a fraction greater than -1 and at most 10 (0.08 is 8 %), with at most 12 decimals",
+    );
     checks.finish()?;
     if after.fiscal_year_start_month != before.fiscal_year_start_month && periods_in_use(&mut tx).await? {
         return Err(Error::conflict(
@@ -87,11 +100,12 @@ pub async fn update(db: &Db, who: &Principal, if_match: IfMatch, input: Settings
         ));
     }
     query(
-        "UPDATE settings SET reporting_currency = $1, fiscal_year_start_month = $2, updated_at = $3, version = $4 \
-         WHERE id = 1 AND version = $5",
+        "UPDATE settings SET reporting_currency = $1, fiscal_year_start_month = $2, discount_rate = $3, updated_at = $4, version = $5 \
+         WHERE id = 1 AND version = $6",
     )
     .bind(&after.reporting_currency)
     .bind(i64::from(after.fiscal_year_start_month))
+    .bind(after.discount_rate)
     .bind(after.updated_at)
     .bind(after.version)
     .bind(before.version)

@@ -75,6 +75,7 @@ impl IntoResponse for Error {
             }
             Error::PayloadTooLarge => Problem::new(StatusCode::PAYLOAD_TOO_LARGE, "too-large", self.to_string()),
             Error::Forbidden(why) => Problem::new(StatusCode::FORBIDDEN, "forbidden", why),
+            Error::PluginFailed(why) => Problem::new(StatusCode::BAD_GATEWAY, "plugin-failed", why),
             Error::NotFound { .. } => Problem::new(StatusCode::NOT_FOUND, "not-found", self.to_string()),
             Error::Conflict { kind, detail } => Problem::new(StatusCode::CONFLICT, kind.slug(), detail),
             Error::PreconditionRequired => {

@@ -31,8 +31,9 @@ pub enum PluginCommand {
     },
     /// Build the plugin crate in the current folder for wasm32-wasip2 (release).
     Build,
-    /// Call a plugin locally, in the same sandbox as the server: `spec`,
-    /// `check`, `discover` or `read STREAM [--checkpoint C]`.
+    /// Call a plugin locally, in the same sandbox as the server: a connector's
+    /// `spec`, `check`, `discover` or `read STREAM [--checkpoint C]`, or an
+    /// ROI model's `describe` or `evaluate --input FILE`.
     Run {
         /// A package (`.itbmpkg`), signed or not.
         #[arg(long)]
@@ -46,11 +47,15 @@ pub enum PluginCommand {
         /// Grants as an admin would give them (JSON file: http, networks, memory_mb, timeout_ms).
         #[arg(long)]
         grants: Option<PathBuf>,
-        #[arg(value_parser = ["spec", "check", "discover", "read"])]
+        #[arg(value_parser = ["spec", "check", "discover", "read", "describe", "evaluate"])]
         operation: String,
         stream: Option<String>,
         #[arg(long)]
         checkpoint: Option<String>,
+        /// `evaluate`'s input (JSON file): periods [{label, costs, benefits}],
+        /// periods_per_year, discount_rate, currency, params; amounts as decimal strings.
+        #[arg(long)]
+        input: Option<PathBuf>,
     },
     /// Create a signing key: FILE holds the private key (mode 0600), FILE.pub
     /// the public key an admin trusts.
@@ -88,16 +93,25 @@ pub async fn run(command: PluginCommand) -> anyhow::Result<()> {
         PluginCommand::Build => {
             let status = std::process::Command::new("cargo").args(["build", "--release", "--target", "wasm32-wasip2"]).status()?;
             anyhow::ensure!(status.success(), "the build failed (is the target installed? rustup target add wasm32-wasip2)");
-            eprintln!("built: target/wasm32-wasip2/release/*.wasm");
+            // The component's path, wherever cargo's target directory is.
+            let target = std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| PathBuf::from("target"));
+            let cargo_toml: toml::Value = toml::from_str(&std::fs::read_to_string("Cargo.toml")?)?;
+            let name = cargo_toml.get("package").and_then(|p| p.get("name")).and_then(|n| n.as_str()).unwrap_or("plugin");
+            let built = target.join("wasm32-wasip2/release").join(format!("{}.wasm", name.replace('-', "_")));
+            eprintln!("built:");
+            println!("{}", built.display());
             Ok(())
         }
-        PluginCommand::Run { package: path, config, secrets, grants, operation, stream, checkpoint } => {
+        PluginCommand::Run { package: path, config, secrets, grants, operation, stream, checkpoint, input } => {
             let package = package::read(&read(&path)?).map_err(|e| anyhow::anyhow!("{}: {}", path.display(), describe(&e)))?;
             let manifest = Manifest::parse(&package.manifest).map_err(|e| anyhow::anyhow!("{}: {}", path.display(), describe(&e)))?;
             let config: serde_json::Value = json_file(config.as_deref())?.unwrap_or_else(|| serde_json::json!({}));
             let secrets = Secrets(json_file(secrets.as_deref())?.unwrap_or_default());
             let grants: Grants = json_file(grants.as_deref())?.unwrap_or_default();
             let granted = Granted::resolve(&manifest.capabilities, &grants).map_err(|e| anyhow::anyhow!("grants: {}", describe(&e)))?;
+            if matches!(operation.as_str(), "describe" | "evaluate") {
+                return run_model(&package, &manifest, CallContext { config: config.to_string(), secrets, granted }, &operation, input.as_deref()).await;
+            }
             let call = match operation.as_str() {
                 "spec" => ConnectorCall::Spec,
                 "check" => ConnectorCall::Check,
@@ -172,6 +186,62 @@ pub async fn run(command: PluginCommand) -> anyhow::Result<()> {
 
 fn json_file<T: serde::de::DeserializeOwned>(path: Option<&Path>) -> anyhow::Result<Option<T>> {
     path.map(|p| serde_json::from_slice(&read(p)?).map_err(|e| anyhow::anyhow!("{}: {e}", p.display()))).transpose()
+}
+
+/// `itbm plugin run` for an ROI model: prints the description or the evaluation as JSON.
+async fn run_model(package: &package::Package, manifest: &Manifest, context: CallContext, operation: &str, input: Option<&Path>) -> anyhow::Result<()> {
+    use super::runtime::{ModelCall, ModelInput, ModelOutput};
+    #[derive(serde::Deserialize)]
+    struct Period {
+        label: String,
+        costs: String,
+        benefits: String,
+    }
+    #[derive(serde::Deserialize)]
+    struct Input {
+        periods: Vec<Period>,
+        #[serde(default = "one")]
+        periods_per_year: u8,
+        discount_rate: String,
+        currency: String,
+        #[serde(default)]
+        params: Option<serde_json::Value>,
+    }
+    fn one() -> u8 {
+        1
+    }
+    let call = if operation == "describe" {
+        ModelCall::Describe
+    } else {
+        let input: Input = json_file(input)?.ok_or_else(|| anyhow::anyhow!("evaluate needs --input FILE"))?;
+        ModelCall::Evaluate(ModelInput {
+            periods: input.periods.into_iter().map(|p| (p.label, p.costs, p.benefits)).collect(),
+            periods_per_year: input.periods_per_year,
+            discount_rate: input.discount_rate,
+            currency: input.currency,
+            params: input.params.unwrap_or_else(|| serde_json::json!({})).to_string(),
+        })
+    };
+    let runtime = Runtime::new(&RuntimeSettings { cache_dir: None, max_instances: 1 })?;
+    let prepared = runtime
+        .prepare(manifest.kind, &package::sha256_hex(&package.component), &package.component)
+        .await
+        .map_err(|why| anyhow::anyhow!("{why}"))?;
+    let report = runtime.call_model(&prepared, context, call).await;
+    for line in &report.logs {
+        eprintln!("[{}] {}", line.level, line.message);
+    }
+    eprintln!("{:?}, peak memory {} bytes, fuel {:?}", report.duration, report.peak_memory_bytes, report.fuel_used);
+    match report.result {
+        Ok(ModelOutput::Describe(d)) => println!("{}", serde_json::to_string_pretty(&d)?),
+        Ok(ModelOutput::Evaluate(e)) => {
+            let metrics: Vec<_> = e.metrics.iter().map(|(name, value, unit)| serde_json::json!({ "name": name, "value": value, "unit": unit })).collect();
+            let percentiles: Vec<_> = e.percentiles.iter().map(|(metric, rank, value)| serde_json::json!({ "metric": metric, "rank": rank, "value": value })).collect();
+            println!("{}", serde_json::to_string_pretty(&serde_json::json!({ "metrics": metrics, "percentiles": percentiles, "explanation": e.explanation }))?);
+        }
+        Err(failure) => anyhow::bail!("{}: {failure}", failure.outcome()),
+    }
+    Ok(())
 }
 
 /// A connector crate that builds as it is: WIT, manifest, code.

@@ -1,5 +1,6 @@
-//! Routes of the plugin platform; every one needs the admin role. Handlers
-//! only authorise, extract and delegate.
+//! Routes of the plugin platform. Administration needs the admin role; ROI
+//! evaluations need only read access. Handlers only authorise, extract and
+//! delegate.
 
 use axum::extract::{DefaultBodyLimit, Path, Request, State};
 use axum::http::StatusCode;
@@ -11,6 +12,8 @@ use super::invocations::{self, Invocation};
 use super::package::MAX_PACKAGE_BYTES;
 use super::runtime::{ConnectorCall, ConnectorOutput};
 use super::trusted_keys::{self, NewTrustedKey, TrustedKey};
+use super::outbox::{self, Delivery, DeliveryFilter};
+use super::roi::{self, EvaluationRequest, EvaluationResult, ModelInfo};
 use super::{Discovery, ReadRequest, Reading, call_connector};
 use crate::auth::Permission;
 use crate::error::Result;
@@ -38,6 +41,11 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(discover_instance))
         .routes(routes!(read_instance))
         .routes(routes!(list_invocations))
+        .routes(routes!(list_plugin_invocations))
+        .routes(routes!(list_deliveries))
+        .routes(routes!(list_roi_models))
+        .routes(routes!(evaluate_roi))
+        .routes(routes!(project_roi))
 }
 
 // ---- plugins ----
@@ -229,4 +237,84 @@ async fn list_invocations(
     c.require(Permission::Admin)?;
     instances::get(&mut s.db.clone(), &id).await?;
     Ok(axum::Json(invocations::list(&s.db, &id, &page).await?))
+}
+
+#[utoipa::path(get, path = "/plugins/{id}/invocations", tag = "plugins", params(PageParams),
+    responses((status = 200, body = Page<Invocation>), (status = 403, body = Problem), (status = 404, body = Problem)))]
+async fn list_plugin_invocations(
+    State(s): State<AppState>,
+    Caller(c): Caller,
+    Path(id): Path<String>,
+    Query(page): Query<PageParams>,
+) -> Result<axum::Json<Page<Invocation>>> {
+    c.require(Permission::Admin)?;
+    installed::get(&mut s.db.clone(), &id).await?;
+    Ok(axum::Json(invocations::list_for_plugin(&s.db, &id, &page).await?))
+}
+
+// ---- integration events ----
+
+/// The delivery log of integration events: one entry per event and
+/// integration instance, with its state, attempts and last error.
+#[utoipa::path(get, path = "/integration-deliveries", tag = "plugins", params(DeliveryFilter, PageParams),
+    responses((status = 200, body = Page<Delivery>), (status = 403, body = Problem)))]
+async fn list_deliveries(
+    State(s): State<AppState>,
+    Caller(c): Caller,
+    Query(filter): Query<DeliveryFilter>,
+    Query(page): Query<PageParams>,
+) -> Result<axum::Json<Page<Delivery>>> {
+    c.require(Permission::Admin)?;
+    Ok(axum::Json(outbox::list(&s.db, &filter, &page).await?))
+}
+
+// ---- ROI models ----
+
+/// The enabled ROI models and what each says about itself (its metrics and
+/// the JSON Schema of its parameters).
+#[utoipa::path(get, path = "/roi-models", tag = "roi",
+    responses((status = 200, body = Vec<ModelInfo>), (status = 502, body = Problem)))]
+async fn list_roi_models(State(s): State<AppState>, Caller(c): Caller) -> Result<axum::Json<Vec<ModelInfo>>> {
+    c.require(Permission::Read)?;
+    Ok(axum::Json(roi::list(&s.db, &s.plugins, &c).await?))
+}
+
+/// Evaluates cash flows with an ROI model, named by its manifest id (such as
+/// `roi-dcf` or `roi-montecarlo`) or its plugin id. The discount rate and
+/// currency default to the finance settings. A model's refusal of its input
+/// is a 422 at `/params`; a model that fails (crash, deadline, memory) a 502.
+#[utoipa::path(post, path = "/roi-models/{model}/evaluate", tag = "roi", request_body = EvaluationRequest,
+    responses((status = 200, body = EvaluationResult), (status = 404, body = Problem), (status = 409, description = "The model is disabled", body = Problem),
+        (status = 422, body = Problem), (status = 502, body = Problem)))]
+async fn evaluate_roi(
+    State(s): State<AppState>,
+    Caller(c): Caller,
+    Path(model): Path<String>,
+    Json(input): Json<EvaluationRequest>,
+) -> Result<axum::Json<EvaluationResult>> {
+    c.require(Permission::Read)?;
+    let (evaluation, invocation) = roi::evaluate(&s.db, &s.plugins, &c, Some(&model), input).await?;
+    Ok(axum::Json(EvaluationResult { evaluation, invocation }))
+}
+
+#[derive(Debug, Default, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+struct RoiQuery {
+    /// The ROI model (default `roi-dcf`).
+    model: Option<String>,
+}
+
+/// A project's ROI from its yearly estimates (CapEx + OpEx as costs, benefit
+/// as benefits), at the finance settings' discount rate, in the reporting currency.
+#[utoipa::path(get, path = "/projects/{id}/roi", tag = "roi", params(RoiQuery),
+    responses((status = 200, body = EvaluationResult), (status = 404, body = Problem), (status = 422, body = Problem), (status = 502, body = Problem)))]
+async fn project_roi(
+    State(s): State<AppState>,
+    Caller(c): Caller,
+    Path(id): Path<String>,
+    Query(q): Query<RoiQuery>,
+) -> Result<axum::Json<EvaluationResult>> {
+    c.require(Permission::Read)?;
+    let (evaluation, invocation) = roi::for_project(&s.db, &s.plugins, &c, &id, q.model.as_deref()).await?;
+    Ok(axum::Json(EvaluationResult { evaluation, invocation }))
 }

@@ -30,6 +30,8 @@ pub struct Plugin {
     pub signed_by: Option<String>,
     /// Disabled plugins keep their instances but cannot be called.
     pub enabled: bool,
+    /// Embedded in the server binary and installed at start (see `builtin`).
+    pub builtin: bool,
     pub installed_by: String,
     pub installed_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -44,7 +46,7 @@ pub struct PluginFilter {
     pub enabled: Option<bool>,
 }
 
-const COLUMNS: &str = "id, manifest, component_sha256, signed_by, enabled, installed_by, installed_at, updated_at, version";
+const COLUMNS: &str = "id, manifest, component_sha256, signed_by, enabled, builtin, installed_by, installed_at, updated_at, version";
 const SORT: Sortable = Sortable {
     keys: &[("name", "LOWER(name)"), ("key", "plugin_key"), ("installed_at", "installed_at")],
     default: "name",
@@ -58,6 +60,7 @@ fn from_row(row: &Row) -> Result<Plugin> {
         component_sha256: row.get("component_sha256")?,
         signed_by: row.get("signed_by")?,
         enabled: row.get("enabled")?,
+        builtin: row.get("builtin")?,
         installed_by: row.get("installed_by")?,
         installed_at: row.get("installed_at")?,
         updated_at: row.get("updated_at")?,
@@ -74,6 +77,12 @@ pub async fn list(db: &Db, filter: &PluginFilter, page: &PageParams) -> Result<P
 pub async fn get(ex: &mut impl Executor, id: &str) -> Result<Plugin> {
     let row = query(format!("SELECT {COLUMNS} FROM plugins WHERE id = $1")).bind(id).fetch_optional(ex).await?;
     row.as_ref().map(from_row).transpose()?.ok_or_else(|| Error::not_found("plugin", id))
+}
+
+/// The plugin installed under a manifest id such as `roi-dcf`.
+pub async fn find_by_key(ex: &mut impl Executor, key: &str) -> Result<Option<Plugin>> {
+    let row = query(format!("SELECT {COLUMNS} FROM plugins WHERE plugin_key = $1")).bind(key).fetch_optional(ex).await?;
+    row.as_ref().map(from_row).transpose()
 }
 
 /// The component of an installed plugin, read back from its stored package.
@@ -117,6 +126,7 @@ pub async fn install(db: &Db, plugins: &Plugins, who: &Principal, bytes: &[u8]) 
         component_sha256: sha256,
         signed_by,
         enabled: true,
+        builtin: false,
         installed_by: who.subject.clone(),
         installed_at: now,
         updated_at: now,

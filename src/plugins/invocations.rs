@@ -15,8 +15,12 @@ use crate::listing::{Page, PageParams, Select, Sortable};
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Invocation {
     pub id: i64,
-    pub instance_id: String,
-    /// spec, check, discover or read.
+    /// The installed plugin called.
+    pub plugin_id: String,
+    /// The instance called; none for an ROI model, which is called as a plugin.
+    pub instance_id: Option<String>,
+    /// spec, check, discover, read (connectors), describe, evaluate (ROI
+    /// models) or receive (integrations).
     pub operation: String,
     pub started_at: DateTime<Utc>,
     /// Wall-clock time of the call, queueing and instantiation included.
@@ -36,12 +40,13 @@ pub struct Invocation {
 }
 
 const COLUMNS: &str =
-    "id, instance_id, operation, started_at, duration_us, fuel_used, peak_memory_bytes, outcome, detail, logs, requested_by";
+    "id, plugin_id, instance_id, operation, started_at, duration_us, fuel_used, peak_memory_bytes, outcome, detail, logs, requested_by";
 const SORT: Sortable = Sortable { keys: &[("id", "id"), ("started_at", "started_at")], default: "-id", tie_break: "id" };
 
 fn from_row(row: &Row) -> Result<Invocation> {
     Ok(Invocation {
         id: row.get("id")?,
+        plugin_id: row.get("plugin_id")?,
         instance_id: row.get("instance_id")?,
         operation: row.get("operation")?,
         started_at: row.get("started_at")?,
@@ -61,8 +66,22 @@ pub async fn list(db: &Db, instance_id: &str, page: &PageParams) -> Result<Page<
     select.fetch_page(&mut db.clone(), page, &SORT, from_row).await
 }
 
-/// Records a finished call.
-pub async fn record<T>(db: &Db, who: &Principal, instance_id: &str, operation: &str, report: &Report<T>) -> Result<Invocation> {
+/// Every call of a plugin, through any instance or none.
+pub async fn list_for_plugin(db: &Db, plugin_id: &str, page: &PageParams) -> Result<Page<Invocation>> {
+    let mut select = Select::new(COLUMNS, "plugin_invocations");
+    select.filter("plugin_id = {}", plugin_id);
+    select.fetch_page(&mut db.clone(), page, &SORT, from_row).await
+}
+
+/// Records a finished call of `plugin_id`, through `instance_id` if any.
+pub async fn record<T>(
+    db: &Db,
+    who: &Principal,
+    plugin_id: &str,
+    instance_id: Option<&str>,
+    operation: &str,
+    report: &Report<T>,
+) -> Result<Invocation> {
     let (outcome, detail) = match &report.result {
         Ok(_) => ("ok".to_owned(), None),
         Err(failure) => (failure.outcome().to_owned(), Some(failure.to_string())),
@@ -73,10 +92,11 @@ pub async fn record<T>(db: &Db, who: &Principal, instance_id: &str, operation: &
     let peak = i64::try_from(report.peak_memory_bytes).unwrap_or(i64::MAX);
     let logs = serde_json::to_string(&report.logs).map_err(anyhow::Error::from)?;
     let id: i64 = query(
-        "INSERT INTO plugin_invocations (instance_id, operation, started_at, duration_us, fuel_used, peak_memory_bytes, outcome, detail, logs, requested_by) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
+        "INSERT INTO plugin_invocations (plugin_id, instance_id, operation, started_at, duration_us, fuel_used, peak_memory_bytes, outcome, detail, logs, requested_by) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
     )
-    .bind(instance_id)
+    .bind(plugin_id)
+    .bind(instance_id.map(str::to_owned))
     .bind(operation)
     .bind(started_at)
     .bind(duration_us)
@@ -91,7 +111,8 @@ pub async fn record<T>(db: &Db, who: &Principal, instance_id: &str, operation: &
     .get("id")?;
     Ok(Invocation {
         id,
-        instance_id: instance_id.to_owned(),
+        plugin_id: plugin_id.to_owned(),
+        instance_id: instance_id.map(str::to_owned),
         operation: operation.to_owned(),
         started_at,
         duration_us,

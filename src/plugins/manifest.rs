@@ -108,7 +108,7 @@ pub fn is_secret_name(name: &str) -> bool {
 
 /// `MAJOR.MINOR.PATCH`, each a number (pre-release and build suffixes are not
 /// accepted: a plugin version names one signed build).
-fn semver(text: &str) -> Option<(u64, u64, u64)> {
+pub(crate) fn semver(text: &str) -> Option<(u64, u64, u64)> {
     let mut parts = text.split('.').map(|p| if p.is_empty() || (p.len() > 1 && p.starts_with('0')) { None } else { p.parse::<u64>().ok() });
     let version = (parts.next()??, parts.next()??, parts.next()??);
     parts.next().is_none().then_some(version)

@@ -6,10 +6,15 @@
 //! - [`runtime`]: the wasmtime sandbox, its limits and outbound HTTP;
 //! - [`secrets`]: instance secrets encrypted at rest;
 //! - [`trusted_keys`], [`installed`], [`instances`], [`invocations`]: storage;
+//! - [`builtin`]: the plugins embedded in the binary, installed at start;
+//! - [`roi`]: ROI models, the default `roi-dcf`, and the ROI API;
+//! - [`outbox`]: integration events, written with the change they report and
+//!   delivered at least once by a dispatcher task;
 //! - [`http`]: the admin API; [`cli`]: `itbm plugin ...` for vendors.
 //!
 //! The interfaces plugins implement are the WIT package in `wit/itbm-plugin/`.
 
+pub mod builtin;
 pub mod capabilities;
 pub mod cli;
 pub mod http;
@@ -17,7 +22,10 @@ pub mod installed;
 pub mod instances;
 pub mod invocations;
 pub mod manifest;
+pub mod outbox;
 pub mod package;
+mod package_write;
+pub mod roi;
 pub mod runtime;
 pub mod secrets;
 pub mod trusted_keys;
@@ -30,7 +38,8 @@ use crate::config::Config;
 use crate::db::Db;
 use crate::error::{Error, Result};
 use invocations::Invocation;
-use runtime::{ConnectorCall, ConnectorOutput, Runtime, RuntimeSettings, StreamInfo};
+use installed::Plugin;
+use runtime::{ConnectorCall, ConnectorOutput, EventMessage, ModelCall, ModelOutput, Prepared, Runtime, RuntimeSettings, StreamInfo};
 use secrets::SecretBox;
 
 /// Plugin instances alive at once, over all plugins.
@@ -42,6 +51,8 @@ pub struct Plugins {
     pub runtime: Runtime,
     secrets: SecretBox,
     allow_unsigned: bool,
+    /// Public keys trusted at start (`--trusted-key`), by base64.
+    pub start_keys: Vec<String>,
 }
 
 impl Plugins {
@@ -55,6 +66,7 @@ impl Plugins {
             runtime,
             secrets: SecretBox::load_or_create(&config.data_dir.join("secret-key"))?,
             allow_unsigned: config.plugin_dev,
+            start_keys: config.trusted_keys.clone(),
         })
     }
 }
@@ -129,23 +141,76 @@ pub async fn call_connector_traced(
     call: ConnectorCall,
 ) -> Result<ConnectorCalled> {
     let (instance, plugin, context) = instances::call_context(db, plugins, instance_id).await?;
-    if plugin.manifest.kind != manifest::Kind::Connector {
-        return Err(Error::invalid("/", format!("the plugin {} is a {}, not a connector", plugin.manifest.id, plugin.manifest.kind)));
-    }
-    let prepared = match plugins.runtime.cached(&plugin.component_sha256) {
-        Some(prepared) => prepared,
-        None => {
-            // First call since start (or on this replica): load the stored package.
-            let component = installed::component(&mut db.clone(), &plugin.id).await?;
-            plugins
-                .runtime
-                .prepare(plugin.manifest.kind, &plugin.component_sha256, &component)
-                .await
-                .map_err(|why| anyhow::anyhow!("plugin {} {}: {why}", plugin.manifest.id, plugin.manifest.version))?
-        }
-    };
+    expect_kind(&plugin, manifest::Kind::Connector)?;
+    let prepared = prepared(db, plugins, &plugin).await?;
     let operation = call.name();
     let report = plugins.runtime.call_connector(&prepared, context, call).await;
-    let invocation = invocations::record(db, who, &instance.id, operation, &report).await?;
+    let invocation = invocations::record(db, who, &plugin.id, Some(&instance.id), operation, &report).await?;
     Ok(ConnectorCalled { result: report.result, invocation, retry_after: report.retry_after })
+}
+
+/// Calls an ROI model (a plugin, not an instance: a model has no
+/// configuration and no network) and records the invocation. The call runs
+/// under the plugin's default limits; the failure, if any, is returned too.
+pub async fn call_model(
+    db: &Db,
+    plugins: &Plugins,
+    who: &Principal,
+    plugin: &Plugin,
+    call: ModelCall,
+) -> Result<(std::result::Result<ModelOutput, runtime::Failure>, Invocation)> {
+    expect_kind(plugin, manifest::Kind::RoiModel)?;
+    if !plugin.enabled {
+        return Err(Error::conflict(crate::error::ConflictKind::Locked, format!("the plugin {} is disabled; enable it first", plugin.manifest.id)));
+    }
+    let prepared = prepared(db, plugins, plugin).await?;
+    let context = model_context(plugin)?;
+    let operation = call.name();
+    let report = plugins.runtime.call_model(&prepared, context, call).await;
+    let invocation = invocations::record(db, who, &plugin.id, None, operation, &report).await?;
+    Ok((report.result, invocation))
+}
+
+/// What an ROI model's call may use: no configuration, no secrets, no hosts;
+/// the memory its manifest asks for and the default deadline.
+pub fn model_context(plugin: &Plugin) -> Result<runtime::CallContext> {
+    let granted = capabilities::Granted::resolve(&plugin.manifest.capabilities, &capabilities::Grants::default())?;
+    Ok(runtime::CallContext { config: "{}".into(), secrets: secrets::Secrets::default(), granted })
+}
+
+/// Delivers one event to an integration instance and records the invocation.
+pub async fn call_integration(
+    db: &Db,
+    plugins: &Plugins,
+    who: &Principal,
+    instance_id: &str,
+    event: EventMessage,
+) -> Result<(std::result::Result<(), runtime::Failure>, Invocation)> {
+    let (instance, plugin, context) = instances::call_context(db, plugins, instance_id).await?;
+    expect_kind(&plugin, manifest::Kind::Integration)?;
+    let prepared = prepared(db, plugins, &plugin).await?;
+    let report = plugins.runtime.call_integration(&prepared, context, event).await;
+    let invocation = invocations::record(db, who, &plugin.id, Some(&instance.id), "receive", &report).await?;
+    Ok((report.result, invocation))
+}
+
+fn expect_kind(plugin: &Plugin, kind: manifest::Kind) -> Result<()> {
+    if plugin.manifest.kind != kind {
+        return Err(Error::invalid("/", format!("the plugin {} is a {}, not a {kind}", plugin.manifest.id, plugin.manifest.kind)));
+    }
+    Ok(())
+}
+
+/// The plugin compiled and linked, from memory or, on its first call since
+/// start (or on this replica), from its stored package.
+pub async fn prepared(db: &Db, plugins: &Plugins, plugin: &Plugin) -> Result<std::sync::Arc<Prepared>> {
+    if let Some(prepared) = plugins.runtime.cached(&plugin.component_sha256) {
+        return Ok(prepared);
+    }
+    let component = installed::component(&mut db.clone(), &plugin.id).await?;
+    Ok(plugins
+        .runtime
+        .prepare(plugin.manifest.kind, &plugin.component_sha256, &component)
+        .await
+        .map_err(|why| anyhow::anyhow!("plugin {} {}: {why}", plugin.manifest.id, plugin.manifest.version))?)
 }

@@ -17,12 +17,13 @@
 //! component, so changing any byte of them (or moving bytes between them)
 //! breaks it; nothing may follow the signature.
 
-use ed25519_dalek::{Signature, Signer, SigningKey, Verifier, VerifyingKey};
+use ed25519_dalek::{Signature, SigningKey, Verifier, VerifyingKey};
 use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Result};
+// The writer is a file of its own because build.rs signs the built-in plugins with it too.
+pub use super::package_write::{MAGIC, write};
 
-pub const MAGIC: &[u8; 8] = b"ITBMPKG\x01";
 /// Largest manifest accepted.
 pub const MAX_MANIFEST_BYTES: usize = 1 << 20;
 /// Largest component accepted.
@@ -38,26 +39,6 @@ pub struct Package {
     pub component: Vec<u8>,
     /// The key that signed it; `None` for an unsigned package.
     pub signer: Option<VerifyingKey>,
-}
-
-/// Writes a package; signs it when `key` is given.
-pub fn write(manifest: &[u8], component: &[u8], key: Option<&SigningKey>) -> Vec<u8> {
-    let mut bytes = Vec::with_capacity(manifest.len() + component.len() + 120);
-    bytes.extend_from_slice(MAGIC);
-    bytes.extend_from_slice(&(manifest.len() as u32).to_be_bytes());
-    bytes.extend_from_slice(manifest);
-    bytes.extend_from_slice(&(component.len() as u32).to_be_bytes());
-    bytes.extend_from_slice(component);
-    match key {
-        None => bytes.push(0),
-        Some(key) => {
-            let signature = key.sign(&bytes);
-            bytes.push(1);
-            bytes.extend_from_slice(key.verifying_key().as_bytes());
-            bytes.extend_from_slice(&signature.to_bytes());
-        }
-    }
-    bytes
 }
 
 /// Reads a package and verifies its signature, if it has one. A refusal

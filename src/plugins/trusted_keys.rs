@@ -109,3 +109,19 @@ pub async fn delete(db: &Db, who: &Principal, id: &str) -> Result<()> {
     tx.commit().await?;
     Ok(())
 }
+
+/// Trusts the keys given at start (`serve --trusted-key`), each one unless an
+/// admin trusts it already; the audit log names the start as the actor.
+pub async fn trust_at_start(db: &Db, keys: &[String]) -> Result<()> {
+    let who = Principal { subject: "itbm serve --trusted-key".into(), roles: Vec::new(), request_id: None };
+    for text in keys {
+        let key = package::decode_key(text).ok_or_else(|| Error::invalid("/trusted_keys", format!("{text} is not an Ed25519 public key")))?;
+        if find(&mut db.clone(), &key).await?.is_some() {
+            continue;
+        }
+        let encoded = package::encode_key(&key);
+        let name = format!("--trusted-key {}", &encoded[..16]);
+        create(db, &who, NewTrustedKey { name, public_key: encoded }).await?;
+    }
+    Ok(())
+}

@@ -450,6 +450,8 @@ pub async fn transition(db: &Db, who: &Principal, id: &str, if_match: IfMatch, s
         .and_then(Error::ensure_updated)?;
     let record = serde_json::json!({ "state": after.state, "reason": step.reason });
     audit::record(&mut tx, who, Action::Transition, "project", id, Some(&serde_json::json!({ "state": before.state })), Some(&record)).await?;
+    let event = serde_json::json!({ "project_id": id, "code": after.code, "from": before.state, "to": after.state, "reason": step.reason });
+    crate::plugins::outbox::emit(&mut tx, crate::plugins::outbox::Kind::ProjectStateChanged, id, event).await?;
     tx.commit().await?;
     Ok(after)
 }

@@ -20,18 +20,17 @@ use itbm::auth::Role::Admin;
 use serde_json::{Value, json};
 
 use crate::db_test;
-use crate::plugins::{check, install, instance, manifest, trusted_vendor};
+use crate::plugins::{builtin, check, instance};
 use crate::support::TestApp;
 
 const TOKEN: &str = "t0ken-0f-the-source";
 
 // ---- driving a connector through the API ----
 
-/// Installs the connector crate `name` (under plugins/connectors), signed by
-/// a vendor the server trusts.
+/// The built-in connector `name` (under plugins/connectors), as the server
+/// installed it at start.
 async fn install_connector(app: &TestApp, name: &str) -> String {
-    let key = trusted_vendor(app).await;
-    install(app, &key, &manifest(&format!("connectors/{name}")), &format!("itbm-connector-{name}")).await
+    builtin(app, &format!("io.itbm.connector.{name}")).await
 }
 
 /// An instance of `plugin` granted `source`, with its configuration and secrets.

@@ -25,7 +25,7 @@ use serde_json::{Value, json};
 
 use crate::db_test;
 use crate::ledger::{fixtures, fixtures_in};
-use crate::plugins::{instance, manifest, pack, trusted_vendor, upload, wasm};
+use crate::plugins::{builtin, instance, manifest, pack, trusted_vendor, upload, wasm};
 use crate::support::{Backend, TestApp, postgres_url};
 
 const FOCUS_DIR: &str = "../shared/data/focus";
@@ -105,6 +105,10 @@ const FOCUS_TOTAL: &str = "235822.02022672899";
 
 // ---- installing connectors ----
 
+/// The built-in connectors the server installs at start.
+const FOCUS: &str = "io.itbm.connector.focus";
+const SERVICENOW: &str = "io.itbm.connector.servicenow";
+
 async fn install(app: &TestApp, key: &SigningKey, dir: &str, crate_name: &str) -> String {
     upload(app, pack(&manifest(dir), &wasm(crate_name), Some(key))).await.expect(201).id()
 }
@@ -165,8 +169,7 @@ db_test!(async fn focus_files_become_ledger_lines_with_every_quirk_handled_and_a
         files.files.lock().unwrap().insert(name.into(), bytes);
     }
     let addr = serve_files(files.clone()).await;
-    let key = trusted_vendor(&app).await;
-    let plugin = install(&app, &key, "connectors/focus", "focus-connector").await;
+    let plugin = builtin(&app, FOCUS).await;
     let names: Vec<&str> = focus_files().iter().map(|(n, _)| *n).collect();
     let id = focus_instance(&app, &plugin, addr, &names, 400).await;
 
@@ -213,8 +216,7 @@ db_test!(async fn a_source_that_is_unavailable_for_a_while_is_retried_as_long_as
     files.files.lock().unwrap().insert("broken.csv".into(), focus_files().pop().unwrap().1);
     files.unavailable.store(2, Ordering::SeqCst);
     let addr = serve_files(files.clone()).await;
-    let key = trusted_vendor(&app).await;
-    let plugin = install(&app, &key, "connectors/focus", "focus-connector").await;
+    let plugin = builtin(&app, FOCUS).await;
     let id = focus_instance(&app, &plugin, addr, &["broken.csv"], 100).await;
 
     let started = Instant::now();
@@ -228,8 +230,7 @@ db_test!(async fn a_source_that_is_unavailable_for_a_while_is_retried_as_long_as
 db_test!(async fn a_source_that_keeps_failing_fails_the_run_and_stores_nothing_more(app) {
     let files = Arc::new(FileServer::default());
     let addr = serve_files(files.clone()).await;
-    let key = trusted_vendor(&app).await;
-    let plugin = install(&app, &key, "connectors/focus", "focus-connector").await;
+    let plugin = builtin(&app, FOCUS).await;
     let id = focus_instance(&app, &plugin, addr, &["missing.csv"], 100).await;
     let run = run_to_end(&app, &id).await;
     assert_eq!(run["status"], "failed");
@@ -242,8 +243,7 @@ db_test!(async fn a_cancelled_run_stops_before_its_next_page_and_keeps_what_it_s
     files.files.lock().unwrap().insert("sample.csv".into(), shared("focus_sample_1000.csv"));
     files.delay_ms.store(300, Ordering::SeqCst);
     let addr = serve_files(files.clone()).await;
-    let key = trusted_vendor(&app).await;
-    let plugin = install(&app, &key, "connectors/focus", "focus-connector").await;
+    let plugin = builtin(&app, FOCUS).await;
     let id = focus_instance(&app, &plugin, addr, &["sample.csv"], 50).await;
     let run = start(&app, &id).await;
     // A second start while it runs is refused.
@@ -267,8 +267,7 @@ db_test!(async fn a_cancelled_run_stops_before_its_next_page_and_keeps_what_it_s
 db_test!(async fn runs_are_started_by_admins_and_read_by_finance(app) {
     let files = Arc::new(FileServer::default());
     let addr = serve_files(files).await;
-    let key = trusted_vendor(&app).await;
-    let plugin = install(&app, &key, "connectors/focus", "focus-connector").await;
+    let plugin = builtin(&app, FOCUS).await;
     let id = focus_instance(&app, &plugin, addr, &["x.csv"], 10).await;
     app.post(Finance, &format!("/api/v1/plugin-instances/{id}/sync-runs"), json!({})).await.expect_problem(403, None);
     let run = run_to_end(&app, &id).await;
@@ -401,8 +400,7 @@ fn servicenow_data() -> HashMap<String, Vec<Value>> {
 async fn servicenow_instance(app: &TestApp, snow: &Arc<ServiceNow>) -> String {
     let router = axum::Router::new().route("/api/now/table/{name}", axum::routing::get(table)).with_state(snow.clone());
     let addr = serve(router).await;
-    let key = trusted_vendor(app).await;
-    let plugin = install(app, &key, "connectors/servicenow", "servicenow-connector").await;
+    let plugin = builtin(app, SERVICENOW).await;
     instance(app, &plugin, json!({
         "config": { "instance_url": format!("http://{addr}"), "page_size": 2 },
         "secrets": { "username": "admin", "password": "secret" },
@@ -560,9 +558,8 @@ impl Server {
         body
     }
 
-    async fn send_bytes(&self, path: &str, bytes: Vec<u8>) -> Value {
-        let client = reqwest::Client::new();
-        let response = client.post(format!("{}{path}", self.base)).bearer_auth(&self.token).header("content-type", "application/octet-stream").body(bytes).send().await.unwrap();
+    async fn get(&self, path: &str) -> Value {
+        let response = reqwest::Client::new().get(format!("{}{path}", self.base)).bearer_auth(&self.token).send().await.unwrap();
         assert!(response.status().is_success(), "{path}: {}", response.status());
         response.json().await.unwrap()
     }
@@ -583,9 +580,8 @@ impl Drop for Server {
 
 /// Installs the FOCUS connector through `server` and makes an instance reading `names`.
 async fn focus_through(server: &Server, db: &Db, addr: SocketAddr, names: &[&str], page_size: u32) -> String {
-    let key = itbm::plugins::package::generate_key();
-    server.send(reqwest::Method::POST, "/api/v1/plugin-trusted-keys", json!({ "name": "itbm", "public_key": itbm::plugins::package::encode_key(&key.verifying_key()) })).await;
-    let plugin = server.send_bytes("/api/v1/plugins", pack(&manifest("connectors/focus"), &wasm("focus-connector"), Some(&key))).await;
+    let plugins = server.get("/api/v1/plugins?per_page=500").await;
+    let plugin = plugins["items"].as_array().unwrap().iter().find(|p| p["manifest"]["id"] == FOCUS).expect("the built-in FOCUS connector").clone();
     let files: Vec<String> = names.iter().map(|n| format!("http://{addr}/files/{n}")).collect();
     let instance = server
         .send(reqwest::Method::POST, "/api/v1/plugin-instances", json!({
@@ -729,8 +725,7 @@ async fn ingest_rate(backend: Backend, files: &[(String, Vec<u8>)], rows: usize)
         server.files.lock().unwrap().insert(name.clone(), bytes.clone());
     }
     let addr = serve_files(server).await;
-    let key = trusted_vendor(&app).await;
-    let plugin = install(&app, &key, "connectors/focus", "focus-connector").await;
+    let plugin = builtin(&app, FOCUS).await;
     let names: Vec<&str> = files.iter().map(|(n, _)| n.as_str()).collect();
     let id = focus_instance(&app, &plugin, addr, &names, 2000).await;
     let started = Instant::now();

@@ -418,6 +418,10 @@ pub async fn transition(db: &Db, who: &Principal, id: &str, if_match: IfMatch, s
     let record = serde_json::json!({ "state": after.state, "reason": step.reason });
     audit::record(&mut tx, who, Action::Transition, "budget_version", id, Some(&serde_json::json!({ "state": before.state })), Some(&record))
         .await?;
+    if after.state == BudgetState::Approved {
+        let event = serde_json::to_value(&after).map_err(anyhow::Error::from)?;
+        crate::plugins::outbox::emit(&mut tx, crate::plugins::outbox::Kind::BudgetApproved, id, event).await?;
+    }
     tx.commit().await?;
     Ok(after)
 }

@@ -178,6 +178,72 @@ pub enum ConnectorOutput {
     Read(Page),
 }
 
+/// A call to an ROI model.
+#[derive(Debug, Clone)]
+pub enum ModelCall {
+    Describe,
+    Evaluate(ModelInput),
+}
+
+impl ModelCall {
+    pub fn name(&self) -> &'static str {
+        match self {
+            ModelCall::Describe => "describe",
+            ModelCall::Evaluate(_) => "evaluate",
+        }
+    }
+}
+
+/// The input of `evaluate`, as the WIT interface carries it: amounts as
+/// decimal strings, params as JSON text.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ModelInput {
+    /// (label, costs, benefits) of each period.
+    pub periods: Vec<(String, String, String)>,
+    pub periods_per_year: u8,
+    pub discount_rate: String,
+    pub currency: String,
+    pub params: String,
+}
+
+/// What an ROI model says about itself.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct ModelDescription {
+    pub name: String,
+    pub summary: String,
+    pub metrics: Vec<String>,
+    /// JSON Schema of `params`, as the model wrote it.
+    pub params_schema: String,
+}
+
+/// An evaluation as the plugin returned it (amounts as decimal strings; the
+/// domain layer reads them into decimals).
+#[derive(Debug, Clone, PartialEq)]
+pub struct RawEvaluation {
+    /// (name, value, unit)
+    pub metrics: Vec<(String, Option<String>, String)>,
+    /// (metric, rank, value)
+    pub percentiles: Vec<(String, u8, String)>,
+    pub explanation: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum ModelOutput {
+    Describe(ModelDescription),
+    Evaluate(RawEvaluation),
+}
+
+/// An event delivered to an integration.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EventMessage {
+    pub id: String,
+    pub kind: String,
+    pub occurred_at_ms: i64,
+    pub subject_id: String,
+    /// JSON.
+    pub payload: String,
+}
+
 /// What one call did and used.
 #[derive(Debug)]
 pub struct Report<T> {
@@ -323,6 +389,66 @@ impl Runtime {
         .and_then(check_connector_output)
     }
 
+    /// Calls an ROI model in a fresh store, under the same limits as a connector.
+    pub async fn call_model(&self, prepared: &Prepared, context: CallContext, call: ModelCall) -> Report<ModelOutput> {
+        use bindings::roi_model::exports::itbm::plugin::model;
+        let Prepared::RoiModel(pre) = prepared else {
+            return Report::failed(Failure::Trap("the plugin is not an ROI model".into()));
+        };
+        self.run(context, async move |store: &mut Store<HostState>| {
+            let instance = pre.instantiate_async(&mut *store).await?;
+            let guest = instance.itbm_plugin_model();
+            Ok(match call {
+                ModelCall::Describe => {
+                    let d = guest.call_describe(&mut *store).await?;
+                    Ok(ModelOutput::Describe(ModelDescription { name: d.name, summary: d.summary, metrics: d.metrics, params_schema: d.params_schema }))
+                }
+                ModelCall::Evaluate(input) => {
+                    let wit_input = model::EvaluationInput {
+                        periods: input
+                            .periods
+                            .into_iter()
+                            .map(|(label, costs, benefits)| model::Period { label, costs, benefits })
+                            .collect(),
+                        periods_per_year: input.periods_per_year,
+                        discount_rate: input.discount_rate,
+                        currency: input.currency,
+                        params: input.params,
+                    };
+                    guest.call_evaluate(&mut *store, &wit_input).await?.map(|e| {
+                        ModelOutput::Evaluate(RawEvaluation {
+                            metrics: e.metrics.into_iter().map(|m| (m.name, m.value, m.unit)).collect(),
+                            percentiles: e.percentiles.into_iter().map(|p| (p.metric, p.rank, p.value)).collect(),
+                            explanation: e.explanation,
+                        })
+                    })
+                }
+            })
+        })
+        .await
+        .and_then(check_model_output)
+    }
+
+    /// Delivers one event to an integration in a fresh store.
+    pub async fn call_integration(&self, prepared: &Prepared, context: CallContext, event: EventMessage) -> Report<()> {
+        use bindings::integration::exports::itbm::plugin::receiver;
+        let Prepared::Integration(pre) = prepared else {
+            return Report::failed(Failure::Trap("the plugin is not an integration".into()));
+        };
+        self.run(context, async move |store: &mut Store<HostState>| {
+            let instance = pre.instantiate_async(&mut *store).await?;
+            let event = receiver::Event {
+                id: event.id,
+                kind: event.kind,
+                occurred_at_ms: event.occurred_at_ms,
+                subject_id: event.subject_id,
+                payload: event.payload,
+            };
+            instance.itbm_plugin_receiver().call_receive(&mut *store, &event).await
+        })
+        .await
+    }
+
     /// Runs `body` in a fresh store under the context's limits, and classifies
     /// whatever stopped it.
     async fn run<T>(
@@ -397,6 +523,22 @@ fn check_connector_output(output: ConnectorOutput) -> Result<ConnectorOutput, Fa
                 return Err(Failure::OutputTooLarge(format!("a record of {} bytes; at most {MAX_RECORD_BYTES} are accepted", record.len())));
             }
             page.records.iter().map(String::len).sum::<usize>() + page.checkpoint.as_ref().map_or(0, String::len)
+        }
+    };
+    if size > MAX_OUTPUT_BYTES {
+        return Err(Failure::OutputTooLarge(format!("{size} bytes; at most {MAX_OUTPUT_BYTES} are accepted per call")));
+    }
+    Ok(output)
+}
+
+/// Refuses model outputs beyond the size limit.
+fn check_model_output(output: ModelOutput) -> Result<ModelOutput, Failure> {
+    let size = match &output {
+        ModelOutput::Describe(d) => d.name.len() + d.summary.len() + d.params_schema.len() + d.metrics.iter().map(String::len).sum::<usize>(),
+        ModelOutput::Evaluate(e) => {
+            e.explanation.len()
+                + e.metrics.iter().map(|(n, v, u)| n.len() + v.as_ref().map_or(0, String::len) + u.len()).sum::<usize>()
+                + e.percentiles.iter().map(|(m, _, v)| m.len() + v.len() + 1).sum::<usize>()
         }
     };
     if size > MAX_OUTPUT_BYTES {
