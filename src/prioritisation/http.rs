@@ -11,6 +11,7 @@ use super::ItemKind;
 use super::optimise::{self, OptimiseRequest, OptimiseResult};
 use super::scenarios::{self, ApproveScenario, ApprovedScenario, CompareParams, NewScenario, Scenario, ScenarioDetail, ScenarioItems, ScenarioSummary};
 use super::scoring::{self, Framework, ItemScore, NewFramework, Ranking, RankingParams, ScoreInput};
+use super::value_map::{self, ValueMap};
 use crate::auth::Permission;
 use crate::error::{Error, Result};
 use crate::http::AppState;
@@ -24,6 +25,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(set_scores))
         .routes(routes!(get_ranking))
         .routes(routes!(optimise_portfolio))
+        .routes(routes!(get_value_map))
         .routes(routes!(list_scenarios, create_scenario))
         .routes(routes!(compare_scenarios))
         .routes(routes!(get_scenario, delete_scenario))
@@ -94,6 +96,15 @@ async fn get_ranking(State(s): State<AppState>, Caller(_who): Caller, Path(id): 
 async fn optimise_portfolio(State(s): State<AppState>, Caller(c): Caller, Path(id): Path<String>, Json(input): Json<OptimiseRequest>) -> Result<axum::Json<OptimiseResult>> {
     c.require(Permission::WritePortfolio)?;
     Ok(axum::Json(optimise::run(&s.db, &c, &id, input).await?))
+}
+
+/// The portfolio's open projects and pending demands with their cost,
+/// benefit, NPV (at the finance settings' discount rate), risk and alignment:
+/// the data of a value versus cost versus risk chart.
+#[utoipa::path(get, path = "/portfolios/{id}/value-map", tag = "prioritisation",
+    responses((status = 200, body = ValueMap), (status = 404, body = Problem)))]
+async fn get_value_map(State(s): State<AppState>, Caller(_who): Caller, Path(id): Path<String>) -> Result<axum::Json<ValueMap>> {
+    Ok(axum::Json(value_map::load(&s.db, &id).await?))
 }
 
 #[utoipa::path(get, path = "/portfolios/{id}/scenarios", tag = "prioritisation",

@@ -9,6 +9,7 @@ pub mod http;
 pub mod optimise;
 pub mod scenarios;
 pub mod scoring;
+pub mod value_map;
 
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;

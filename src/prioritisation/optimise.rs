@@ -78,7 +78,7 @@ pub struct OptimiseRequest {
     pub first_fiscal_year: i32,
     /// 1 to 5 fiscal years; defaults to 1.
     pub years: Option<u32>,
-    /// Defaults to 0.08.
+    /// Defaults to the finance settings' `discount_rate`.
     #[schema(value_type = Option<String>, example = "0.08")]
     pub discount_rate: Option<Decimal>,
     /// Per-year CapEx budgets; a year not listed is unlimited.
@@ -251,11 +251,11 @@ async fn build(db: &Db, portfolio_id: &str, r: &OptimiseRequest) -> Result<(Buil
     check_request(r)?;
     let mut conn = db.clone();
     crate::portfolio::portfolios::get(&mut conn, portfolio_id).await?;
-    let currency = crate::finance::settings::reporting_currency(&mut conn).await?;
-    let (cands, skipped) = candidates::load(&mut conn, portfolio_id, &currency).await?;
+    let settings = crate::finance::settings::get(&mut conn).await?;
+    let (cands, skipped) = candidates::load(&mut conn, portfolio_id, &settings.reporting_currency).await?;
     let years = r.years.unwrap_or(1) as usize;
     let first = r.first_fiscal_year;
-    let rate = r.discount_rate.unwrap_or(Decimal::new(8, 2));
+    let rate = r.discount_rate.unwrap_or(settings.discount_rate);
 
     // A scenario's adjustments: which items, shifted and funded how.
     let adjust: Option<HashMap<String, (bool, i32, Decimal)>> = match &r.scenario_id {

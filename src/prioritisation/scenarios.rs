@@ -97,7 +97,7 @@ pub struct NewScenario {
     pub first_fiscal_year: i32,
     /// 1 to 5.
     pub years: u32,
-    /// Defaults to 0.08.
+    /// Defaults to the finance settings' `discount_rate`.
     #[schema(value_type = Option<String>, example = "0.08")]
     pub discount_rate: Option<Decimal>,
     /// Candidates not listed are not included.
@@ -268,14 +268,14 @@ async fn write_items(tx: &mut Tx, scenario_id: &str, items: &[ScenarioItem]) -> 
 pub async fn create(db: &Db, who: &Principal, portfolio_id: &str, input: NewScenario) -> Result<ScenarioDetail> {
     let mut tx = db.begin().await?;
     crate::portfolio::portfolios::get(&mut tx, portfolio_id).await?;
-    let currency = crate::finance::settings::reporting_currency(&mut tx).await?;
-    let (cands, _) = candidates::load(&mut tx, portfolio_id, &currency).await?;
+    let settings = crate::finance::settings::get(&mut tx).await?;
+    let (cands, _) = candidates::load(&mut tx, portfolio_id, &settings.reporting_currency).await?;
     let mut checks = Checks::new();
     checks.text("/name", &input.name, 200);
     checks.opt_text("/description", input.description.as_deref(), 10_000);
     checks.check((2000..=2100).contains(&input.first_fiscal_year), "/first_fiscal_year", "must be a year between 2000 and 2100");
     checks.check((1..=5).contains(&input.years), "/years", "must be 1 to 5");
-    let rate = input.discount_rate.unwrap_or(Decimal::new(8, 2));
+    let rate = input.discount_rate.unwrap_or(settings.discount_rate);
     checks.check(rate > Decimal::NEGATIVE_ONE && rate <= Decimal::ONE, "/discount_rate", "must be above -1 and at most 1");
     let items = check_items(&mut checks, &cands, &input.items, "/items");
     checks.finish()?;

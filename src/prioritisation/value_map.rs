@@ -48,8 +48,8 @@ pub struct ValueMap {
 pub async fn load(db: &Db, portfolio_id: &str) -> Result<ValueMap> {
     let mut ex = db.clone();
     crate::portfolio::portfolios::get(&mut ex, portfolio_id).await?;
-    let currency = settings::reporting_currency(&mut ex).await?;
-    let discount_rate = super::optimise::default_discount_rate(&mut ex).await?;
+    let settings = settings::get(&mut ex).await?;
+    let (currency, discount_rate) = (settings.reporting_currency, settings.discount_rate);
     let (candidates, skipped) = candidates::load(&mut ex, portfolio_id, &currency).await?;
     let mut items = Vec::with_capacity(candidates.len());
     for c in candidates {
