@@ -294,3 +294,21 @@ db_test!(async fn scenarios_are_compared_and_an_approved_one_becomes_budget_vers
         .expect_problem(422, Some("/capex_cost_type_id"));
     assert_eq!(app.count("budget_versions").await, before);
 });
+
+db_test!(
+    /// The value map shows each open item's cost, benefit, risk and its NPV at
+    /// the finance settings' discount rate, each year discounted at its end.
+    async fn the_value_map_shows_cost_benefit_risk_and_npv_at_the_settings_rate(app) {
+        let portfolio_id = portfolio(&app).await;
+        let id = project(&app, &portfolio_id, "CRM rollout", &[(2027, d(100), d(10), d(0)), (2028, d(0), d(10), d(242))]).await;
+        let map = app.get(Viewer, &format!("/api/v1/portfolios/{portfolio_id}/value-map")).await.expect(200);
+        assert_eq!(map.json["discount_rate"], "0.08");
+        let item = map.json["items"].as_array().unwrap().iter().find(|i| i["item_id"] == id.as_str()).expect("the project").clone();
+        assert_eq!(dec(&item["cost"]), d(120));
+        assert_eq!(dec(&item["benefit"]), d(242));
+        assert_eq!(item["risk"], 3);
+        // -110 / 1.08 + 232 / 1.08² = 97.0508…, rounded to cents.
+        assert_eq!(dec(&item["npv"]), "97.05".parse::<Decimal>().unwrap());
+        app.get(Viewer, "/api/v1/portfolios/no-such-portfolio/value-map").await.expect_problem(404, None);
+    }
+);
