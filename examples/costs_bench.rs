@@ -307,12 +307,16 @@ async fn run(args: &[String]) -> anyhow::Result<()> {
             serde_json::json!({"allocated": allocated.to_string(), "unallocated": unallocated.to_string(), "sum": (allocated + unallocated).to_string()}));
     }
     // Rates for the DuckDB side, as the report used them.
+    // A rate is of the calendar month a fiscal period starts in.
+    let calendar = itbm::finance::calendar::load(&mut db.clone()).await.map_err(|e| anyhow::anyhow!("{e:?}"))?;
     let mut rates = String::from("fiscal_period,currency,rate\n");
-    for rate in &r.rates {
-        rates.push_str(&format!("{},{},{}\n", rate.fiscal_period, rate.currency, rate.rate));
-    }
     for m in 1..=12 {
-        rates.push_str(&format!("{},USD,1\n", FiscalPeriod { year: FISCAL_YEAR, number: m }));
+        let period = FiscalPeriod { year: FISCAL_YEAR, number: m };
+        let month = itbm::finance::rates::RateMonth::of(calendar.bounds(period).0);
+        for rate in r.rates.iter().filter(|rate| rate.month == month) {
+            rates.push_str(&format!("{period},{},{}\n", rate.from_currency, rate.rate));
+        }
+        rates.push_str(&format!("{period},USD,1\n"));
     }
     std::fs::write(dir.join("rates.csv"), rates)?;
     db.close().await;

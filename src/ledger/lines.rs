@@ -431,7 +431,7 @@ async fn insert_new(tx: &mut Tx, lines: &[LedgerLine]) -> Result<std::collection
             .bind(line.updated_at);
     }
     let rows = q.fetch_all(tx).await.map_err(|e| Error::from_write(e, "a ledger line with this id exists already", "/"))?;
-    rows.iter().map(|r| r.get::<String>("source_key")).collect()
+    Ok(rows.iter().map(|r| r.get::<String>("source_key")).collect::<std::result::Result<_, _>>()?)
 }
 
 /// Moves validation errors of [`post_lines`] (pointers `/{index}/…` into its

@@ -80,7 +80,7 @@ pub(crate) fn pack(manifest: &Value, component: &[u8], key: Option<&SigningKey>)
 /// server installed it at start.
 pub(crate) async fn builtin(app: &TestApp, manifest_id: &str) -> String {
     let list = app.get(Admin, "/api/v1/plugins?per_page=500").await.expect(200);
-    let found = list.json["items"].as_array().unwrap().iter().find(|p| p["manifest"]["id"] == manifest_id);
+    let found = list.body["items"].as_array().unwrap().iter().find(|p| p["manifest"]["id"] == manifest_id);
     found.unwrap_or_else(|| panic!("no built-in {manifest_id}")).clone()["id"].as_str().unwrap().to_owned()
 }
 

@@ -302,8 +302,8 @@ db_test!(
         let portfolio_id = portfolio(&app).await;
         let id = project(&app, &portfolio_id, "CRM rollout", &[(2027, d(100), d(10), d(0)), (2028, d(0), d(10), d(242))]).await;
         let map = app.get(Viewer, &format!("/api/v1/portfolios/{portfolio_id}/value-map")).await.expect(200);
-        assert_eq!(map.json["discount_rate"], "0.08");
-        let item = map.json["items"].as_array().unwrap().iter().find(|i| i["item_id"] == id.as_str()).expect("the project").clone();
+        assert_eq!(map.body["discount_rate"], "0.08");
+        let item = map.body["items"].as_array().unwrap().iter().find(|i| i["item_id"] == id.as_str()).expect("the project").clone();
         assert_eq!(dec(&item["cost"]), d(120));
         assert_eq!(dec(&item["benefit"]), d(242));
         assert_eq!(item["risk"], 3);
