@@ -289,6 +289,7 @@ pub struct AssetPatch {
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
+#[schema(as = AssetTransition)]
 #[serde(deny_unknown_fields)]
 pub struct Transition {
     pub to: AssetState,

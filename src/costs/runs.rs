@@ -46,6 +46,7 @@ pub struct AllocationRun {
 
 /// A run with what stayed unallocated, where and why, and the rates used.
 #[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(as = AllocationRunDetail)]
 pub struct RunDetail {
     #[serde(flatten)]
     pub run: AllocationRun,

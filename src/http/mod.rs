@@ -163,3 +163,49 @@ async fn readyz(State(state): State<AppState>) -> Response {
         Err(_) => Problem::new(StatusCode::SERVICE_UNAVAILABLE, "not-ready", "the database did not answer in time").into_response(),
     }
 }
+
+#[cfg(test)]
+mod schema_names {
+    use std::collections::BTreeMap;
+    use std::path::Path;
+
+    /// utoipa names a schema after its type (or its `#[schema(as = …)]`), and
+    /// of two types with one name the document silently keeps one, so one
+    /// operation would describe another's body. Every type that derives
+    /// `ToSchema` must have a name of its own.
+    #[test]
+    fn every_schema_type_has_a_name_of_its_own() {
+        let mut names: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        scan(&Path::new(env!("CARGO_MANIFEST_DIR")).join("src"), &mut names);
+        let clashes: Vec<String> = names.iter().filter(|(_, at)| at.len() > 1).map(|(name, at)| format!("{name}: {}", at.join(", "))).collect();
+        assert!(names.len() > 100, "the scan found the schema types");
+        assert!(clashes.is_empty(), "schema names used twice (add #[schema(as = …)]):\n{}", clashes.join("\n"));
+    }
+
+    fn scan(dir: &Path, names: &mut BTreeMap<String, Vec<String>>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                scan(&path, names);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                let text = std::fs::read_to_string(&path).unwrap();
+                let lines: Vec<&str> = text.lines().collect();
+                for (i, line) in lines.iter().enumerate() {
+                    let Some(name) = line.trim().strip_prefix("pub struct ").or_else(|| line.trim().strip_prefix("pub enum ")) else { continue };
+                    let name: String = name.chars().take_while(|c| c.is_alphanumeric() || *c == '_').collect();
+                    let attributes: Vec<&str> =
+                        lines[..i].iter().rev().map(|l| l.trim()).take_while(|l| l.starts_with("#[") || l.starts_with("///")).collect();
+                    if !attributes.iter().any(|a| a.contains("ToSchema")) {
+                        continue;
+                    }
+                    let name = attributes
+                        .iter()
+                        .find_map(|a| a.split("schema(as = ").nth(1))
+                        .map(|rest| rest.chars().take_while(|c| c.is_alphanumeric() || *c == '_').collect())
+                        .unwrap_or(name);
+                    names.entry(name).or_default().push(path.display().to_string());
+                }
+            }
+        }
+    }
+}

@@ -67,6 +67,7 @@ pub struct PeriodInput {
 
 /// The model's answer.
 #[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(as = RoiEvaluation)]
 pub struct Evaluation {
     /// The installed plugin (`id`) and its manifest id, such as `roi-dcf`.
     pub plugin_id: String,

@@ -164,6 +164,7 @@ pub struct ProjectPatch {
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
+#[schema(as = ProjectTransition)]
 #[serde(deny_unknown_fields)]
 pub struct Transition {
     pub to: ProjectState,

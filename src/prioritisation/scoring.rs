@@ -118,6 +118,7 @@ pub struct ScoreInput {
 
 /// How a criterion enters the score.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[schema(as = CriterionRole)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
     /// Adds `contribution` to the score.

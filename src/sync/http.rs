@@ -18,19 +18,19 @@ use crate::listing::{Page, PageParams};
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
-        .routes(routes!(start_run))
-        .routes(routes!(list_runs))
-        .routes(routes!(get_run))
-        .routes(routes!(list_rejections))
-        .routes(routes!(cancel_run))
-        .routes(routes!(get_settings, put_settings))
+        .routes(routes!(start_sync_run))
+        .routes(routes!(list_sync_runs))
+        .routes(routes!(get_sync_run))
+        .routes(routes!(list_sync_rejections))
+        .routes(routes!(cancel_sync_run))
+        .routes(routes!(get_sync_settings, put_sync_settings))
 }
 
 /// Starts a run of the instance now (or resumes its unfinished one); it
 /// goes on in the background. 409 while a run of the instance is in progress.
 #[utoipa::path(post, path = "/plugin-instances/{id}/sync-runs", tag = "sync",
     responses((status = 202, body = Run), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)))]
-async fn start_run(State(s): State<AppState>, Caller(c): Caller, Path(id): Path<String>) -> Result<impl IntoResponse> {
+async fn start_sync_run(State(s): State<AppState>, Caller(c): Caller, Path(id): Path<String>) -> Result<impl IntoResponse> {
     c.require(Permission::Admin)?;
     let run = s.sync.start(&id, Trigger::Manual, &c).await?;
     Ok((StatusCode::ACCEPTED, axum::Json(run)))
@@ -39,7 +39,7 @@ async fn start_run(State(s): State<AppState>, Caller(c): Caller, Path(id): Path<
 /// Runs, newest first, with their counts.
 #[utoipa::path(get, path = "/sync-runs", tag = "sync", params(RunFilter, PageParams),
     responses((status = 200, body = Page<Run>), (status = 403, body = Problem)))]
-async fn list_runs(
+async fn list_sync_runs(
     State(s): State<AppState>,
     Caller(c): Caller,
     Query(filter): Query<RunFilter>,
@@ -52,7 +52,7 @@ async fn list_runs(
 /// A run with its counts and its first 200 rejected records.
 #[utoipa::path(get, path = "/sync-runs/{id}", tag = "sync",
     responses((status = 200, body = RunDetail), (status = 403, body = Problem), (status = 404, body = Problem)))]
-async fn get_run(State(s): State<AppState>, Caller(c): Caller, Path(id): Path<String>) -> Result<axum::Json<RunDetail>> {
+async fn get_sync_run(State(s): State<AppState>, Caller(c): Caller, Path(id): Path<String>) -> Result<axum::Json<RunDetail>> {
     c.require(Permission::ReadAudit)?;
     Ok(axum::Json(runs::detail(&s.db, &id).await?))
 }
@@ -60,7 +60,7 @@ async fn get_run(State(s): State<AppState>, Caller(c): Caller, Path(id): Path<St
 /// Every rejected record of a run, with why.
 #[utoipa::path(get, path = "/sync-runs/{id}/rejections", tag = "sync", params(PageParams),
     responses((status = 200, body = Page<Rejection>), (status = 403, body = Problem), (status = 404, body = Problem)))]
-async fn list_rejections(
+async fn list_sync_rejections(
     State(s): State<AppState>,
     Caller(c): Caller,
     Path(id): Path<String>,
@@ -74,7 +74,7 @@ async fn list_rejections(
 /// 409 when the run has ended.
 #[utoipa::path(post, path = "/sync-runs/{id}/cancel", tag = "sync",
     responses((status = 202, body = Run), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)))]
-async fn cancel_run(State(s): State<AppState>, Caller(c): Caller, Path(id): Path<String>) -> Result<impl IntoResponse> {
+async fn cancel_sync_run(State(s): State<AppState>, Caller(c): Caller, Path(id): Path<String>) -> Result<impl IntoResponse> {
     c.require(Permission::Admin)?;
     let run = runs::request_cancel(&s.db, &id).await?;
     Ok((StatusCode::ACCEPTED, axum::Json(run)))
@@ -82,7 +82,7 @@ async fn cancel_run(State(s): State<AppState>, Caller(c): Caller, Path(id): Path
 
 #[utoipa::path(get, path = "/plugin-instances/{id}/sync-settings", tag = "sync",
     responses((status = 200, body = Settings), (status = 403, body = Problem), (status = 404, body = Problem)))]
-async fn get_settings(State(s): State<AppState>, Caller(c): Caller, Path(id): Path<String>) -> Result<Tagged<Settings>> {
+async fn get_sync_settings(State(s): State<AppState>, Caller(c): Caller, Path(id): Path<String>) -> Result<Tagged<Settings>> {
     c.require(Permission::Admin)?;
     crate::plugins::instances::get(&mut s.db.clone(), &id).await?;
     let settings = settings::get(&mut s.db.clone(), &id).await?;
@@ -94,7 +94,7 @@ async fn get_settings(State(s): State<AppState>, Caller(c): Caller, Path(id): Pa
 /// its ledger lines. The first scheduled run is one interval from now.
 #[utoipa::path(put, path = "/plugin-instances/{id}/sync-settings", tag = "sync", request_body = SettingsInput,
     responses((status = 200, body = Settings), (status = 403, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem)))]
-async fn put_settings(
+async fn put_sync_settings(
     State(s): State<AppState>,
     Caller(c): Caller,
     Path(id): Path<String>,

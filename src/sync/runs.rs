@@ -10,6 +10,7 @@ use crate::listing::{Page, PageParams, Select, Sortable};
 use crate::patch::new_id;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[schema(as = SyncStatus)]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
     Running,
@@ -21,6 +22,7 @@ pub enum Status {
 crate::text_enum!(Status { Running = "running", Succeeded = "succeeded", Failed = "failed", Cancelled = "cancelled" });
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[schema(as = SyncTrigger)]
 #[serde(rename_all = "snake_case")]
 pub enum Trigger {
     Manual,
@@ -31,6 +33,7 @@ crate::text_enum!(Trigger { Manual = "manual", Schedule = "schedule" });
 
 /// What a run did to the records it read.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, ToSchema)]
+#[schema(as = SyncCounts)]
 pub struct Counts {
     pub read: i64,
     pub inserted: i64,
@@ -40,6 +43,7 @@ pub struct Counts {
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(as = SyncRun)]
 pub struct Run {
     pub id: String,
     pub instance_id: String,
@@ -62,6 +66,7 @@ pub struct Run {
 
 /// A record the engine could not store, and why.
 #[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(as = SyncRejection)]
 pub struct Rejection {
     pub id: String,
     pub run_id: String,
@@ -76,6 +81,7 @@ pub struct Rejection {
 
 /// A run with its first rejections.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(as = SyncRunDetail)]
 pub struct RunDetail {
     #[serde(flatten)]
     pub run: Run,

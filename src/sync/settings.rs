@@ -14,6 +14,7 @@ use crate::validate::Checks;
 pub const DEFAULT_PRECEDENCE: i64 = 100;
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(as = SyncSettings)]
 pub struct Settings {
     pub instance_id: String,
     /// Seconds between scheduled runs; null: on demand only.
@@ -28,6 +29,7 @@ pub struct Settings {
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
+#[schema(as = SyncSettingsInput)]
 #[serde(deny_unknown_fields)]
 pub struct SettingsInput {
     /// 60 to 2,592,000 (30 days); null or absent: on demand only.

@@ -18,6 +18,25 @@ fn the_committed_document_equals_the_generated_one() {
     assert!(committed() == itbm::http::openapi_json(), "openapi/openapi.json is stale; {REGENERATE}");
 }
 
+/// Clients are generated from the document: an operation id names one
+/// operation, or a generated client calls the wrong one.
+#[test]
+fn every_operation_has_an_id_of_its_own() {
+    let document: Value = serde_json::from_str(&itbm::http::openapi_json()).unwrap();
+    let mut seen = std::collections::BTreeMap::<String, String>::new();
+    let mut clashes = Vec::new();
+    for (path, operations) in document["paths"].as_object().unwrap() {
+        for (method, operation) in operations.as_object().unwrap() {
+            let Some(id) = operation.get("operationId").and_then(Value::as_str) else { continue };
+            if let Some(first) = seen.insert(id.to_owned(), format!("{method} {path}")) {
+                clashes.push(format!("{id}: {first} and {method} {path}"));
+            }
+        }
+    }
+    assert!(seen.len() > 100, "the document has its operations");
+    assert!(clashes.is_empty(), "operation ids used twice:\n{}", clashes.join("\n"));
+}
+
 db_test!(async fn the_served_document_equals_the_committed_one(app) {
     let served: Value = app.client.get(format!("{}/openapi.json", app.base)).send().await.unwrap().json().await.unwrap();
     let committed: Value = serde_json::from_str(&committed()).expect("openapi/openapi.json is JSON");

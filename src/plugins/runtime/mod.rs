@@ -164,6 +164,7 @@ pub struct StreamInfo {
 
 /// One page of a stream: records as the plugin wrote them (JSON text each).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[schema(as = ConnectorPage)]
 pub struct Page {
     pub records: Vec<String>,
     pub checkpoint: Option<String>,

@@ -386,6 +386,247 @@ export interface paths {
         patch: operations["update_cost_type"];
         trace?: never;
     };
+    "/api/v1/costs/allocation/rules": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["list_rules"];
+        put?: never;
+        /** Creates the rule of a source node (one rule per source: 409 when it has one). */
+        post: operations["create_rule"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/costs/allocation/rules/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["get_rule"];
+        put?: never;
+        post?: never;
+        delete: operations["delete_rule"];
+        options?: never;
+        head?: never;
+        patch: operations["update_rule"];
+        trace?: never;
+    };
+    "/api/v1/costs/allocation/runs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["list_runs"];
+        put?: never;
+        /**
+         * Allocates a fiscal period with the current rules and driver data and
+         *     stores the run. Money no rule can place is reported, never dropped.
+         */
+        post: operations["create_run"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/costs/allocation/runs/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["get_run"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/costs/allocation/runs/{id}/flows": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every movement of money in the run, in order. */
+        get: operations["run_flows"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/costs/allocation/runs/{id}/statements": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The showback (or chargeback) statement of every consumer of the run. */
+        get: operations["run_statements"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/costs/allocation/runs/{id}/statements/{cost_center_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One consumer's showback (or chargeback) statement. */
+        get: operations["consumer_statement"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/costs/drivers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The stored quantities of one driver and period, per source. */
+        get: operations["list_drivers"];
+        /**
+         * Replaces the quantities one source measured for one driver and period
+         *     (`utilisation`, `tickets`, `effort`, `headcount`).
+         */
+        put: operations["put_drivers"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/costs/reports/definitions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["list_definitions"];
+        put?: never;
+        post: operations["create_definition"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/costs/reports/definitions/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["get_definition"];
+        put?: never;
+        post?: never;
+        delete: operations["delete_definition"];
+        options?: never;
+        head?: never;
+        patch: operations["update_definition"];
+        trace?: never;
+    };
+    "/api/v1/costs/reports/definitions/{id}/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Runs a saved report and answers it as a file named after the report. */
+        get: operations["definition_export"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/costs/reports/definitions/{id}/result": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Runs a saved report. */
+        get: operations["definition_result"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/costs/reports/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Runs a report and answers it as a CSV, Parquet or XLSX file. */
+        post: operations["export_report"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/costs/reports/run": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Runs a report without saving it. */
+        post: operations["run_report"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/currencies": {
         parameters: {
             query?: never;
@@ -667,6 +908,26 @@ export interface paths {
         patch: operations["update_goal"];
         trace?: never;
     };
+    "/api/v1/integration-deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The delivery log of integration events: one entry per event and
+         *     integration instance, with its state, attempts and last error.
+         */
+        get: operations["list_deliveries"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/ledger/imports": {
         parameters: {
             query?: never;
@@ -839,6 +1100,69 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/plugin-instances/{id}/read": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Runs the connector's `read` for one page of a stream, after `checkpoint`:
+         *     the records as the connector returns them, the checkpoint of the next
+         *     page, and the invocation. Nothing is stored; this is for trying an
+         *     instance's configuration and paging through a stream by hand.
+         */
+        post: operations["read_instance"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/plugin-instances/{id}/sync-runs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Starts a run of the instance now (or resumes its unfinished one); it
+         *     goes on in the background. 409 while a run of the instance is in progress.
+         */
+        post: operations["start_sync_run"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/plugin-instances/{id}/sync-settings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["get_sync_settings"];
+        /**
+         * Sets the instance's schedule (`interval_seconds`; null: on demand only),
+         *     its precedence for assets, and the default cost center and cost type of
+         *     its ledger lines. The first scheduled run is one interval from now.
+         */
+        put: operations["put_sync_settings"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/plugin-trusted-keys": {
         parameters: {
             query?: never;
@@ -944,6 +1268,22 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/plugins/{id}/invocations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["list_plugin_invocations"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/portfolios": {
         parameters: {
             query?: never;
@@ -974,6 +1314,66 @@ export interface paths {
         options?: never;
         head?: never;
         patch: operations["update_portfolio"];
+        trace?: never;
+    };
+    "/api/v1/portfolios/{id}/optimise": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Chooses the portfolio's best set of candidates under the budgets and
+         *     constraints, exactly (mixed-integer programming), with the reason each
+         *     left-out item is out, optionally an efficient frontier, and optionally
+         *     saved as a scenario. Infeasible constraints and dependency cycles are a
+         *     422 naming the conflicting members of the request.
+         */
+        post: operations["optimise_portfolio"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/portfolios/{id}/scenarios": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["list_scenarios"];
+        put?: never;
+        post: operations["create_scenario"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/portfolios/{id}/value-map": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The portfolio's open projects and pending demands with their cost,
+         *     benefit, NPV (at the finance settings' discount rate), risk and alignment:
+         *     the data of a value versus cost versus risk chart.
+         */
+        get: operations["get_value_map"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/api/v1/programs": {
@@ -1060,6 +1460,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/projects/{id}/roi": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A project's ROI from its yearly estimates (CapEx + OpEx as costs, benefit
+         *     as benefits), at the finance settings' discount rate, in the reporting currency.
+         */
+        get: operations["project_roi"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/projects/{id}/transitions": {
         parameters: {
             query?: never;
@@ -1074,6 +1494,209 @@ export interface paths {
          *     on_hold → completed, or cancelled from any open state.
          */
         post: operations["transition_project"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/roi-models": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The enabled ROI models and what each says about itself (its metrics and
+         *     the JSON Schema of its parameters).
+         */
+        get: operations["list_roi_models"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/roi-models/{model}/evaluate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Evaluates cash flows with an ROI model, named by its manifest id (such as
+         *     `roi-dcf` or `roi-montecarlo`) or its plugin id. The discount rate and
+         *     currency default to the finance settings. A model's refusal of its input
+         *     is a 422 at `/params`; a model that fails (crash, deadline, memory) a 502.
+         */
+        post: operations["evaluate_roi"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/scenarios/compare": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Side-by-side figures of 2 to 10 scenarios: CapEx, OpEx and benefit per
+         *     year, NPV, cost-weighted risk and alignment.
+         */
+        get: operations["compare_scenarios"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/scenarios/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["get_scenario"];
+        put?: never;
+        post?: never;
+        delete: operations["delete_scenario"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/scenarios/{id}/approve": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Makes the scenario the plan: one draft budget version per year of its
+         *     horizon whose lines add up to the scenario.
+         */
+        post: operations["approve_scenario"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/scenarios/{id}/items": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** Replaces the scenario's items: include or exclude, shift, fund. */
+        put: operations["replace_scenario_items"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/scenarios/{id}/summary": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["get_scenario_summary"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/scoring-frameworks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["list_frameworks"];
+        put?: never;
+        post: operations["create_framework"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/scoring-frameworks/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["get_framework"];
+        put?: never;
+        post?: never;
+        delete: operations["delete_framework"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/scoring-frameworks/{id}/ranking": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A portfolio's candidates ranked by a framework's score; the tie-break is
+         *     stated in the answer.
+         */
+        get: operations["get_ranking"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/scoring-frameworks/{id}/scores/{item_kind}/{item_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Sets one item's values in a framework (replacing its earlier values) and
+         *     returns its score with each criterion's contribution.
+         */
+        put: operations["set_scores"];
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -1152,6 +1775,77 @@ export interface paths {
         patch: operations["update_settings"];
         trace?: never;
     };
+    "/api/v1/sync-runs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Runs, newest first, with their counts. */
+        get: operations["list_sync_runs"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/sync-runs/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A run with its counts and its first 200 rejected records. */
+        get: operations["get_sync_run"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/sync-runs/{id}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Asks a running run to stop before its next page; pages stored stay.
+         *     409 when the run has ended.
+         */
+        post: operations["cancel_sync_run"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/sync-runs/{id}/rejections": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every rejected record of a run, with why. */
+        get: operations["list_sync_rejections"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/tbm/cost-pools": {
         parameters: {
             query?: never;
@@ -1220,11 +1914,73 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        AllocationRule: {
+            /**
+             * @description Chargeback: the money this rule places is billed to consumers;
+             *     otherwise it is shown (showback) only.
+             */
+            chargeable: boolean;
+            /** Format: date-time */
+            created_at: string;
+            driver: components["schemas"]["Driver"];
+            id: string;
+            name: string;
+            source_id: string;
+            source_kind: components["schemas"]["NodeKind"];
+            targets: components["schemas"]["RuleTarget"][];
+            /** Format: date-time */
+            updated_at: string;
+            /** Format: int64 */
+            version: number;
+        };
+        /** @description A change to a rule; the source is its identity and cannot change. */
+        AllocationRulePatch: {
+            chargeable?: boolean | null;
+            driver?: components["schemas"]["Driver"] | null;
+            name?: string | null;
+            targets?: components["schemas"]["RuleTarget"][] | null;
+        };
+        AllocationRun: {
+            /** @description What reached consumers. */
+            allocated_total: string;
+            /** Format: date-time */
+            created_at: string;
+            created_by: string;
+            /** @description The reporting currency every amount of the run is in. */
+            currency: string;
+            /** @example FY2027-P03 */
+            fiscal_period: string;
+            id: string;
+            /** Format: int64 */
+            ledger_lines: number;
+            /** @description The period's ledger, converted. */
+            ledger_total: string;
+            /** @description What stayed unallocated; `allocated_total + unallocated_total = ledger_total`. */
+            unallocated_total: string;
+        };
+        /** @description A run with what stayed unallocated, where and why, and the rates used. */
+        AllocationRunDetail: components["schemas"]["AllocationRun"] & {
+            rates: components["schemas"]["RateUsed"][];
+            unallocated: components["schemas"]["Flow"][];
+        };
+        ApproveScenario: {
+            /** @description A cost type classified CapEx, for the CapEx lines. */
+            capex_cost_type_id: string;
+            /** @description For items without a cost center of their own (demands, some projects). */
+            cost_center_id: string;
+            /** @description A cost type classified OpEx, for the OpEx lines. */
+            opex_cost_type_id: string;
+        };
+        ApprovedScenario: {
+            budget_versions: components["schemas"]["BudgetVersionDetail"][];
+            scenario: components["schemas"]["ScenarioDetail"];
+        };
         /** @description What a plugin's manifest asks for. */
         Asks: {
             /**
              * @description Outbound hosts as `scheme://host[:port]`; the host may start with `*.`
-             *     for any subdomain, the port may be `*` for any port.
+             *     for any subdomain, or be `*` for whichever hosts the admin names (a
+             *     connector of self-hosted sources); the port may be `*` for any port.
              */
             http?: string[];
             /**
@@ -1328,6 +2084,10 @@ export interface components {
          * @enum {string}
          */
         AssetState: "requested" | "ordered" | "in_stock" | "deployed" | "in_maintenance" | "retired" | "disposed";
+        AssetTransition: {
+            reason?: string | null;
+            to: components["schemas"]["AssetState"];
+        };
         AssetValue: {
             /** @example 520.00 */
             accumulated_depreciation: string;
@@ -1452,6 +2212,13 @@ export interface components {
          * @enum {string}
          */
         Classification: "capex" | "opex";
+        Contribution: {
+            /** @description The part of the score this criterion adds (terms only). */
+            contribution?: string | null;
+            criterion: string;
+            role: components["schemas"]["CriterionRole"];
+            value: string;
+        };
         CopyBudgetVersion: {
             description?: string | null;
             kind?: components["schemas"]["BudgetKind"] | null;
@@ -1517,6 +2284,24 @@ export interface components {
             description?: string | null;
             name?: string | null;
         };
+        Criterion: {
+            direction: components["schemas"]["Direction"];
+            /** @description Short key, unique in the framework, e.g. `customer_value`. */
+            key: string;
+            name: string;
+            /** @example 5 */
+            scale_max: string;
+            /** @example 1 */
+            scale_min: string;
+            source?: components["schemas"]["Source"];
+            /** @example 3 */
+            weight: string;
+        };
+        /**
+         * @description How a criterion enters the score.
+         * @enum {string}
+         */
+        CriterionRole: "term" | "factor" | "divisor";
         Currency: {
             /** @description ISO 4217 code, e.g. `EUR`. */
             code: string;
@@ -1546,6 +2331,34 @@ export interface components {
             opex: string;
             /** @example 600000.00 */
             total: string;
+        };
+        /** @description One event on its way to one integration instance. */
+        Delivery: {
+            /** Format: int64 */
+            attempts: number;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            delivered_at?: string | null;
+            event_id: string;
+            /** @description Such as `demand.approved`. */
+            event_kind: string;
+            id: string;
+            instance_id: string;
+            last_error?: string | null;
+            /**
+             * Format: int64
+             * @description The invocation of the last attempt, in the instance's invocation log.
+             */
+            last_invocation_id?: number | null;
+            /**
+             * Format: date-time
+             * @description When the next attempt is due (pending deliveries).
+             */
+            next_attempt_at: string;
+            /** @description pending, delivered or failed (attempts used up). */
+            state: string;
+            subject_id: string;
         };
         Demand: {
             /** Format: date-time */
@@ -1615,6 +2428,11 @@ export interface components {
             project_name?: string | null;
             to: components["schemas"]["DemandState"];
         };
+        /** @description `item_id` may be chosen only together with `needs`. */
+        Dependency: {
+            item_id: string;
+            needs: string;
+        };
         /**
          * @description How the first and last periods of depreciation are counted.
          * @enum {string}
@@ -1662,6 +2480,8 @@ export interface components {
          * @enum {string}
          */
         Dimension: "period" | "cost_center" | "project" | "cost_type";
+        /** @enum {string} */
+        Direction: "higher_is_better" | "lower_is_better";
         /**
          * @description The answer to `discover`: the streams when the call succeeded, and the
          *     invocation either way.
@@ -1669,6 +2489,28 @@ export interface components {
         Discovery: {
             invocation: components["schemas"]["Invocation"];
             streams?: components["schemas"]["StreamInfo"][] | null;
+        };
+        /**
+         * @description What weighs a rule's targets in a period.
+         * @enum {string}
+         */
+        Driver: "fixed" | "asset_count" | "utilisation" | "tickets" | "effort" | "headcount";
+        /** @description All values of one driver, period and source; replaces what that source sent before. */
+        DriverSet: {
+            /** @description `utilisation`, `tickets`, `effort` or `headcount`. */
+            driver: components["schemas"]["Driver"];
+            /** @example FY2027-P03 */
+            fiscal_period: string;
+            /** @description Who measured the values, e.g. `itom:prometheus` or `hr`. */
+            source: string;
+            values: components["schemas"]["DriverValue"][];
+        };
+        /** @description One node's quantity. */
+        DriverValue: {
+            node_id: string;
+            node_kind: components["schemas"]["NodeKind"];
+            /** @example 412.5 */
+            value: string;
         };
         /** @description The sums of a business case over all its years. */
         EstimateTotals: {
@@ -1726,6 +2568,30 @@ export interface components {
              */
             value: string;
         };
+        /** @description What to evaluate. */
+        EvaluationRequest: {
+            /** @description ISO 4217 code of every amount; default: the reporting currency. */
+            currency?: string | null;
+            /**
+             * @description Yearly discount rate, 0.08 for 8 %; default: the finance setting `discount_rate`.
+             * @example 0.08
+             */
+            discount_rate?: string | null;
+            /** @description The model's parameters, valid against its `params_schema`. */
+            params?: Record<string, never>;
+            /** @description Consecutive periods from the start; the first is not discounted. */
+            periods: components["schemas"]["PeriodInput"][];
+            /**
+             * Format: int32
+             * @description 1 (years), 2, 4 (quarters) or 12 (months); default 1.
+             */
+            periods_per_year?: number;
+        };
+        /** @description The evaluation and the invocation that produced it. */
+        EvaluationResult: {
+            evaluation: components["schemas"]["RoiEvaluation"];
+            invocation: components["schemas"]["Invocation"];
+        };
         ExchangeRate: {
             base_currency: string;
             /** Format: date-time */
@@ -1750,6 +2616,25 @@ export interface components {
             quote_currency?: string | null;
             rate?: string | null;
             rate_type?: components["schemas"]["RateType"] | null;
+        };
+        ExcludedItem: components["schemas"]["ItemResult"] & {
+            reasons: components["schemas"]["ExclusionReason"][];
+        };
+        /** @description Why an item was left out. */
+        ExclusionReason: {
+            /**
+             * @description `must_not`, `exclusion`, `capex_budget`, `opex_budget`, `capacity`,
+             *     `lower_value` or `within_gap`.
+             */
+            constraint: string;
+            detail: string;
+            /** @description By how much the budget or capacity would be exceeded. */
+            excess?: string | null;
+            /**
+             * Format: int32
+             * @description The fiscal year of a budget or capacity constraint.
+             */
+            fiscal_year?: number | null;
         };
         /**
          * @description One thing wrong with a request, located by a JSON pointer into the body or by
@@ -1796,6 +2681,54 @@ export interface components {
          * @example FY2027-P03
          */
         FiscalPeriod: string;
+        /**
+         * @description One movement of money. `source_kind` is `ledger` for the money entering the
+         *     model; `target_kind` is `unallocated` for money that stays unplaced.
+         */
+        Flow: {
+            /** @example 1250.00 */
+            amount: string;
+            /** @description The rule's money is charged back to consumers, not only shown. */
+            chargeable: boolean;
+            rule_id?: string | null;
+            source_id: string;
+            source_kind: string;
+            /**
+             * Format: int64
+             * @description 0 from the ledger, then the layer of the source.
+             */
+            step: number;
+            target_id: string;
+            target_kind: string;
+        };
+        Framework: {
+            /** @description Built-in frameworks cannot be changed or deleted. */
+            built_in: boolean;
+            /** Format: date-time */
+            created_at: string;
+            criteria: components["schemas"]["Criterion"][];
+            description?: string | null;
+            id: string;
+            kind: components["schemas"]["FrameworkKind"];
+            name: string;
+            /** Format: date-time */
+            updated_at: string;
+            /** Format: int64 */
+            version: number;
+        };
+        /** @enum {string} */
+        FrameworkKind: "weighted" | "wsjf" | "rice" | "value_over_effort";
+        FrontierPoint: {
+            /** @description The share of every CapEx and OpEx budget. */
+            budget_factor: string;
+            capex_budget_total: string;
+            /** @description Absent when the must-fund items do not fit this budget. */
+            objective_value?: string | null;
+            opex_budget_total: string;
+            optimal: boolean;
+            /** Format: int32 */
+            selected: number;
+        };
         Goal: {
             /** Format: date-time */
             created_at: string;
@@ -1838,6 +2771,14 @@ export interface components {
              * @description Deadline of one call in milliseconds (default 10000, at most 300000).
              */
             timeout_ms?: number | null;
+        };
+        GreedyComparison: {
+            /** @description What the optimiser gains over it. */
+            gain: string;
+            /** @description Objective of ranking by value per unit of cost and funding down the list. */
+            objective_value: string;
+            /** Format: int32 */
+            selected: number;
         };
         /** @enum {string} */
         Health: "green" | "amber" | "red";
@@ -1886,9 +2827,13 @@ export interface components {
             fuel_used?: number | null;
             /** Format: int64 */
             id: number;
-            instance_id: string;
+            /** @description The instance called; none for an ROI model, which is called as a plugin. */
+            instance_id?: string | null;
             logs: components["schemas"]["LogLine"][];
-            /** @description spec, check, discover or read. */
+            /**
+             * @description spec, check, discover, read (connectors), describe, evaluate (ROI
+             *     models) or receive (integrations).
+             */
             operation: string;
             /**
              * @description ok, configuration-error, connector-error, invalid-input, timeout,
@@ -1901,9 +2846,41 @@ export interface components {
              * @description Most linear memory the plugin held.
              */
             peak_memory_bytes: number;
+            /** @description The installed plugin called. */
+            plugin_id: string;
             requested_by: string;
             /** Format: date-time */
             started_at: string;
+        };
+        ItemEffort: {
+            /** @example 120 */
+            amount: string;
+            /** Format: int32 */
+            fiscal_year: number;
+            item_id: string;
+            role: string;
+        };
+        /**
+         * @description What a candidate is: a demand not yet decided, or a project not yet done.
+         * @enum {string}
+         */
+        ItemKind: "demand" | "project";
+        ItemResult: {
+            item_id: string;
+            item_kind: components["schemas"]["ItemKind"];
+            name: string;
+            /** @description The item's objective value. */
+            value: string;
+        };
+        ItemScore: {
+            contributions: components["schemas"]["Contribution"][];
+            item_id: string;
+            item_kind: components["schemas"]["ItemKind"];
+            /** @description Criteria not scored yet. */
+            missing: string[];
+            name: string;
+            /** @description Absent while a criterion is missing. */
+            score?: string | null;
         };
         /**
          * @description What a plugin does, and so which WIT world its component implements.
@@ -1989,6 +2966,42 @@ export interface components {
             version: string;
             /** @description Version of the `itbm:plugin` WIT package the component was built against. */
             wit_version: string;
+        };
+        Metric: {
+            /** @description Such as "npv", "irr", "payback-years", "roi". */
+            name: string;
+            /** @description The currency code, "ratio", "years" or "probability". */
+            unit: string;
+            /**
+             * @description None when the metric does not exist for these cash flows (an IRR
+             *     without a sign change); the explanation says why.
+             */
+            value?: string | null;
+        };
+        /** @description What an ROI model says about itself. */
+        ModelDescription: {
+            metrics: string[];
+            name: string;
+            /** @description JSON Schema of `params`, as the model wrote it. */
+            params_schema: string;
+            summary: string;
+        };
+        /** @description A model and what it says about itself. */
+        ModelInfo: {
+            builtin: boolean;
+            description: components["schemas"]["ModelDescription"];
+            enabled: boolean;
+            model: string;
+            model_version: string;
+            plugin_id: string;
+        };
+        NewAllocationRule: {
+            chargeable?: boolean;
+            driver: components["schemas"]["Driver"];
+            name: string;
+            source_id: string;
+            source_kind: components["schemas"]["NodeKind"];
+            targets: components["schemas"]["RuleTarget"][];
         };
         NewAsset: {
             /** Format: date */
@@ -2104,6 +3117,12 @@ export interface components {
             rate: string;
             rate_type: components["schemas"]["RateType"];
         };
+        /** @description A new weighted framework. */
+        NewFramework: {
+            criteria: components["schemas"]["Criterion"][];
+            description?: string | null;
+            name: string;
+        };
         NewGoal: {
             description?: string | null;
             name: string;
@@ -2198,6 +3217,32 @@ export interface components {
             /** @example 5 */
             uplift_percent?: string | null;
         };
+        NewReportDefinition: {
+            name: string;
+            spec: components["schemas"]["ReportSpec"];
+        };
+        NewRun: {
+            /** @example FY2027-P03 */
+            fiscal_period: string;
+        };
+        NewScenario: {
+            description?: string | null;
+            /**
+             * @description Defaults to the finance settings' `discount_rate`.
+             * @example 0.08
+             */
+            discount_rate?: string | null;
+            /** Format: int32 */
+            first_fiscal_year: number;
+            /** @description Candidates not listed are not included. */
+            items?: components["schemas"]["ScenarioItemInput"][];
+            name: string;
+            /**
+             * Format: int32
+             * @description 1 to 5.
+             */
+            years: number;
+        };
         NewService: {
             code: string;
             kind: components["schemas"]["ServiceKind"];
@@ -2215,6 +3260,156 @@ export interface components {
         };
         NewVendor: {
             name: string;
+        };
+        /**
+         * @description A layer of the TBM model that money can sit in.
+         * @enum {string}
+         */
+        NodeKind: "cost_pool" | "tower" | "service" | "cost_center";
+        /** @enum {string} */
+        Objective: "npv" | "score" | "risk_adjusted_npv";
+        OptimiseRequest: {
+            capacity?: components["schemas"]["RoleCapacity"][];
+            /** @description Per-year CapEx budgets; a year not listed is unlimited. */
+            capex_budget?: components["schemas"]["YearAmount"][];
+            dependencies?: components["schemas"]["Dependency"][];
+            /**
+             * @description Defaults to the finance settings' `discount_rate`.
+             * @example 0.08
+             */
+            discount_rate?: string | null;
+            effort?: components["schemas"]["ItemEffort"][];
+            /** @description Groups of item ids of which at most one may be chosen. */
+            exclusions?: string[][];
+            /**
+             * Format: int32
+             * @description The first fiscal year of the horizon.
+             */
+            first_fiscal_year: number;
+            /** @description Required for the `score` objective. */
+            framework_id?: string | null;
+            /**
+             * Format: int32
+             * @description 0 (default) to 50 frontier points.
+             */
+            frontier_points?: number | null;
+            must_fund?: string[];
+            must_not?: string[];
+            objective: components["schemas"]["Objective"];
+            opex_budget?: components["schemas"]["YearAmount"][];
+            /**
+             * Format: double
+             * @description Stop at this relative gap (default 0: proven optimal); at most 0.05.
+             */
+            relative_gap?: number | null;
+            /** @description Saves the chosen set as a new scenario with this name. */
+            save_as_scenario?: string | null;
+            /** @description Evaluate the items as this scenario shifts and funds them. */
+            scenario_id?: string | null;
+            /**
+             * Format: double
+             * @description Default 10, at most 60 seconds per solve.
+             */
+            time_limit_secs?: number | null;
+            /**
+             * Format: int32
+             * @description 1 to 5 fiscal years; defaults to 1.
+             */
+            years?: number | null;
+        };
+        OptimiseResult: {
+            /**
+             * Format: double
+             * @description The solver's proven bound (a float: the solver's own arithmetic).
+             */
+            bound: number;
+            excluded: components["schemas"]["ExcludedItem"][];
+            frontier: components["schemas"]["FrontierPoint"][];
+            /**
+             * Format: double
+             * @description Relative optimality gap (bound − value) / max(1, |value|); a float.
+             */
+            gap: number;
+            greedy: components["schemas"]["GreedyComparison"];
+            objective: components["schemas"]["Objective"];
+            objective_value: string;
+            /** @description The scenario created by `save_as_scenario`. */
+            scenario_id?: string | null;
+            selected: components["schemas"]["ItemResult"][];
+            /** @description Candidates in another currency than the reporting currency. */
+            skipped: components["schemas"]["Skipped"][];
+            /** Format: int64 */
+            solve_ms: number;
+            /** @description `optimal` (proven within `relative_gap`) or `time_limit`. */
+            status: string;
+            years: components["schemas"]["YearResult"][];
+        };
+        /** @description A page with its records as JSON (a record that is not JSON stays a string). */
+        PagePreview: {
+            checkpoint?: string | null;
+            done: boolean;
+            records: Record<string, never>[];
+        };
+        /** @description One page of a list. */
+        Page_AllocationRule: {
+            items: {
+                /**
+                 * @description Chargeback: the money this rule places is billed to consumers;
+                 *     otherwise it is shown (showback) only.
+                 */
+                chargeable: boolean;
+                /** Format: date-time */
+                created_at: string;
+                driver: components["schemas"]["Driver"];
+                id: string;
+                name: string;
+                source_id: string;
+                source_kind: components["schemas"]["NodeKind"];
+                targets: components["schemas"]["RuleTarget"][];
+                /** Format: date-time */
+                updated_at: string;
+                /** Format: int64 */
+                version: number;
+            }[];
+            /** Format: int32 */
+            page: number;
+            /** Format: int32 */
+            per_page: number;
+            /**
+             * Format: int64
+             * @description Number of items over all pages.
+             */
+            total: number;
+        };
+        /** @description One page of a list. */
+        Page_AllocationRun: {
+            items: {
+                /** @description What reached consumers. */
+                allocated_total: string;
+                /** Format: date-time */
+                created_at: string;
+                created_by: string;
+                /** @description The reporting currency every amount of the run is in. */
+                currency: string;
+                /** @example FY2027-P03 */
+                fiscal_period: string;
+                id: string;
+                /** Format: int64 */
+                ledger_lines: number;
+                /** @description The period's ledger, converted. */
+                ledger_total: string;
+                /** @description What stayed unallocated; `allocated_total + unallocated_total = ledger_total`. */
+                unallocated_total: string;
+            }[];
+            /** Format: int32 */
+            page: number;
+            /** Format: int32 */
+            per_page: number;
+            /**
+             * Format: int64
+             * @description Number of items over all pages.
+             */
+            total: number;
         };
         /** @description One page of a list. */
         Page_Asset: {
@@ -2454,6 +3649,45 @@ export interface components {
             total: number;
         };
         /** @description One page of a list. */
+        Page_Delivery: {
+            items: {
+                /** Format: int64 */
+                attempts: number;
+                /** Format: date-time */
+                created_at: string;
+                /** Format: date-time */
+                delivered_at?: string | null;
+                event_id: string;
+                /** @description Such as `demand.approved`. */
+                event_kind: string;
+                id: string;
+                instance_id: string;
+                last_error?: string | null;
+                /**
+                 * Format: int64
+                 * @description The invocation of the last attempt, in the instance's invocation log.
+                 */
+                last_invocation_id?: number | null;
+                /**
+                 * Format: date-time
+                 * @description When the next attempt is due (pending deliveries).
+                 */
+                next_attempt_at: string;
+                /** @description pending, delivered or failed (attempts used up). */
+                state: string;
+                subject_id: string;
+            }[];
+            /** Format: int32 */
+            page: number;
+            /** Format: int32 */
+            per_page: number;
+            /**
+             * Format: int64
+             * @description Number of items over all pages.
+             */
+            total: number;
+        };
+        /** @description One page of a list. */
         Page_Demand: {
             items: {
                 /** Format: date-time */
@@ -2595,9 +3829,13 @@ export interface components {
                 fuel_used?: number | null;
                 /** Format: int64 */
                 id: number;
-                instance_id: string;
+                /** @description The instance called; none for an ROI model, which is called as a plugin. */
+                instance_id?: string | null;
                 logs: components["schemas"]["LogLine"][];
-                /** @description spec, check, discover or read. */
+                /**
+                 * @description spec, check, discover, read (connectors), describe, evaluate (ROI
+                 *     models) or receive (integrations).
+                 */
                 operation: string;
                 /**
                  * @description ok, configuration-error, connector-error, invalid-input, timeout,
@@ -2610,6 +3848,8 @@ export interface components {
                  * @description Most linear memory the plugin held.
                  */
                 peak_memory_bytes: number;
+                /** @description The installed plugin called. */
+                plugin_id: string;
                 requested_by: string;
                 /** Format: date-time */
                 started_at: string;
@@ -2679,6 +3919,8 @@ export interface components {
         /** @description One page of a list. */
         Page_Plugin: {
             items: {
+                /** @description Embedded in the server binary and installed at start (see `builtin`). */
+                builtin: boolean;
                 /** @description Hex SHA-256 of the component. */
                 component_sha256: string;
                 /** @description Disabled plugins keep their instances but cannot be called. */
@@ -2800,6 +4042,30 @@ export interface components {
             total: number;
         };
         /** @description One page of a list. */
+        Page_ReportDefinition: {
+            items: {
+                /** Format: date-time */
+                created_at: string;
+                created_by: string;
+                id: string;
+                name: string;
+                spec: components["schemas"]["ReportSpec"];
+                /** Format: date-time */
+                updated_at: string;
+                /** Format: int64 */
+                version: number;
+            }[];
+            /** Format: int32 */
+            page: number;
+            /** Format: int32 */
+            per_page: number;
+            /**
+             * Format: int64
+             * @description Number of items over all pages.
+             */
+            total: number;
+        };
+        /** @description One page of a list. */
         Page_Service: {
             items: {
                 code: string;
@@ -2814,6 +4080,69 @@ export interface components {
                 updated_at: string;
                 /** Format: int64 */
                 version: number;
+            }[];
+            /** Format: int32 */
+            page: number;
+            /** Format: int32 */
+            per_page: number;
+            /**
+             * Format: int64
+             * @description Number of items over all pages.
+             */
+            total: number;
+        };
+        /** @description One page of a list. */
+        Page_SyncRejection: {
+            items: {
+                /** Format: date-time */
+                created_at: string;
+                id: string;
+                reason: string;
+                /** @description The record as the connector sent it (cut to 4 KiB). */
+                record: string;
+                /** @description The record's primary key, when it had one. */
+                record_key?: string | null;
+                run_id: string;
+                stream: string;
+            }[];
+            /** Format: int32 */
+            page: number;
+            /** Format: int32 */
+            per_page: number;
+            /**
+             * Format: int64
+             * @description Number of items over all pages.
+             */
+            total: number;
+        };
+        /** @description One page of a list. */
+        Page_SyncRun: {
+            items: {
+                cancel_requested: boolean;
+                counts: components["schemas"]["SyncCounts"];
+                /** @description Why the run failed. */
+                error?: string | null;
+                /** Format: date-time */
+                finished_at?: string | null;
+                id: string;
+                instance_id: string;
+                /**
+                 * Format: int64
+                 * @description Pages stored.
+                 */
+                pages: number;
+                requested_by: string;
+                /**
+                 * Format: int64
+                 * @description Calls retried after a transient failure.
+                 */
+                retries: number;
+                /** Format: date-time */
+                started_at: string;
+                status: components["schemas"]["SyncStatus"];
+                /** @description Streams this run has completed. */
+                streams_done: string[];
+                trigger: components["schemas"]["SyncTrigger"];
             }[];
             /** Format: int32 */
             page: number;
@@ -2890,6 +4219,15 @@ export interface components {
              */
             total: number;
         };
+        Percentile: {
+            metric: string;
+            /**
+             * Format: int32
+             * @description 10 for P10.
+             */
+            rank: number;
+            value: string;
+        };
         /** @description One fiscal period of a schedule. */
         PeriodDepreciation: {
             /**
@@ -2922,6 +4260,14 @@ export interface components {
             /** Format: date */
             start_date: string;
         };
+        PeriodInput: {
+            /** @example 90000.00 */
+            benefits: string;
+            /** @example 250000.00 */
+            costs: string;
+            /** @description Such as "FY2027" or "FY2027-Q1". */
+            label: string;
+        };
         /** @description The business case's figures for a year. */
         PlanFigures: {
             benefit: string;
@@ -2930,6 +4276,8 @@ export interface components {
             total: string;
         };
         Plugin: {
+            /** @description Embedded in the server binary and installed at start (see `builtin`). */
+            builtin: boolean;
             /** @description Hex SHA-256 of the component. */
             component_sha256: string;
             /** @description Disabled plugins keep their instances but cannot be called. */
@@ -3055,6 +4403,22 @@ export interface components {
         };
         /** @enum {string} */
         ProjectState: "proposed" | "approved" | "in_progress" | "on_hold" | "completed" | "cancelled";
+        ProjectTransition: {
+            reason?: string | null;
+            to: components["schemas"]["ProjectState"];
+        };
+        RankedItem: components["schemas"]["ItemScore"] & {
+            /** Format: int32 */
+            rank: number;
+            total_cost: string;
+        };
+        Ranking: {
+            framework_id: string;
+            items: components["schemas"]["RankedItem"][];
+            portfolio_id: string;
+            /** @description How ties are broken, in words. */
+            tie_break: string;
+        };
         /**
          * @description A calendar month, YYYY-MM
          * @example 2027-03
@@ -3074,6 +4438,20 @@ export interface components {
             rate: string;
             rate_type: components["schemas"]["RateType"];
             to_currency: string;
+        };
+        /** @description One page of a stream, asked for through `POST /plugin-instances/{id}/read`. */
+        ReadRequest: {
+            /** @description The checkpoint of the page before, as the last page returned it; none from the start. */
+            checkpoint?: string | null;
+            stream: string;
+        };
+        /**
+         * @description The answer to `read`: the page when the call succeeded, and the invocation
+         *     either way. Nothing is stored: this shows what a sync would receive.
+         */
+        Reading: {
+            invocation: components["schemas"]["Invocation"];
+            page?: components["schemas"]["PagePreview"] | null;
         };
         RefreshBudgetEntry: {
             /** @description What was added to the line, in the line's currency. */
@@ -3129,6 +4507,180 @@ export interface components {
             service_id?: string | null;
             state: components["schemas"]["AssetState"];
         };
+        ReportDefinition: {
+            /** Format: date-time */
+            created_at: string;
+            created_by: string;
+            id: string;
+            name: string;
+            spec: components["schemas"]["ReportSpec"];
+            /** Format: date-time */
+            updated_at: string;
+            /** Format: int64 */
+            version: number;
+        };
+        ReportDefinitionPatch: {
+            name?: string | null;
+            spec?: components["schemas"]["ReportSpec"] | null;
+        };
+        ReportResult: {
+            /** @description Amount column names: the periods when pivoted, else `["amount"]`. */
+            columns: string[];
+            currency: string;
+            group_by: string[];
+            /** Format: int64 */
+            lines: number;
+            rates: components["schemas"]["RateUsed"][];
+            rows: components["schemas"]["ReportRow"][];
+            total: string;
+            /** @description Column totals. */
+            totals: string[];
+        };
+        /** @description One row: its group's values and amounts. */
+        ReportRow: {
+            /** @description One per column of the report (one per period when pivoted, else one). */
+            amounts: string[];
+            /** @description The values of `group_by`, in order; null where lines have none. */
+            keys: (string | null)[];
+            /** Format: int64 */
+            lines: number;
+            total: string;
+        };
+        /** @description What a report shows. */
+        ReportSpec: {
+            /** @description Per dimension, the values to keep; `null` in the list keeps lines without one. */
+            filters?: {
+                [key: string]: (string | null)[];
+            };
+            /** @example FY2027-P01 */
+            from_period: string;
+            /**
+             * @description Dimensions to group by, in column order: `fiscal_period`, `cost_center`,
+             *     `cost_type`, `capex_opex`, `project`, `service`, `tower`, `cost_pool`,
+             *     `vendor`, `provider` (the line's `provider` tag, else its source),
+             *     `currency` (the original currency), or `tag:<key>`.
+             */
+            group_by?: string[];
+            /** @description One amount column per period (then `fiscal_period` cannot be a group). */
+            pivot_periods?: boolean;
+            /** @example FY2027-P12 */
+            to_period: string;
+        };
+        /** @description The model's answer. */
+        RoiEvaluation: {
+            currency: string;
+            discount_rate: string;
+            explanation: string;
+            metrics: components["schemas"]["Metric"][];
+            model: string;
+            model_version: string;
+            /** @description Empty for deterministic models. */
+            percentiles: components["schemas"]["Percentile"][];
+            /** Format: int32 */
+            periods_per_year: number;
+            /** @description The installed plugin (`id`) and its manifest id, such as `roi-dcf`. */
+            plugin_id: string;
+        };
+        RoleCapacity: {
+            /**
+             * @description Available effort (e.g. person-days).
+             * @example 400
+             */
+            available: string;
+            /** Format: int32 */
+            fiscal_year: number;
+            role: string;
+        };
+        /** @description One target of a rule. */
+        RuleTarget: {
+            id: string;
+            kind: components["schemas"]["NodeKind"];
+            /**
+             * @description The target's weight under the `fixed` driver (any non-negative
+             *     numbers; they need not add up to 100). Absent for other drivers.
+             * @example 40
+             */
+            share?: string | null;
+        };
+        Scenario: {
+            /** Format: date-time */
+            approved_at?: string | null;
+            approved_by?: string | null;
+            /** Format: date-time */
+            created_at: string;
+            description?: string | null;
+            /** @example 0.08 */
+            discount_rate: string;
+            /** Format: int32 */
+            first_fiscal_year: number;
+            id: string;
+            name: string;
+            portfolio_id: string;
+            state: components["schemas"]["ScenarioState"];
+            /** Format: date-time */
+            updated_at: string;
+            /** Format: int64 */
+            version: number;
+            /** Format: int32 */
+            years: number;
+        };
+        ScenarioDetail: components["schemas"]["Scenario"] & {
+            /** @description The budget versions an approved scenario became, by fiscal year. */
+            budget_version_ids: string[];
+            items: components["schemas"]["ScenarioItem"][];
+        };
+        ScenarioItem: {
+            /**
+             * @description Share of the estimated CapEx, OpEx and benefit funded.
+             * @example 1
+             */
+            funding: string;
+            included: boolean;
+            item_id: string;
+            item_kind: components["schemas"]["ItemKind"];
+            /**
+             * Format: int32
+             * @description Fiscal years the item's estimates move later (negative: earlier).
+             */
+            shift_years: number;
+        };
+        ScenarioItemInput: {
+            /**
+             * @description Defaults to 1 (as estimated); above 0 and at most 2.
+             * @example 1
+             */
+            funding?: string | null;
+            included: boolean;
+            item_id: string;
+            /**
+             * Format: int32
+             * @description Defaults to 0.
+             */
+            shift_years?: number | null;
+        };
+        ScenarioItems: {
+            items: components["schemas"]["ScenarioItemInput"][];
+        };
+        /** @enum {string} */
+        ScenarioState: "draft" | "approved";
+        /** @description One column of a side-by-side comparison. */
+        ScenarioSummary: {
+            /** @description Cost-weighted mean strategic alignment (0 to 1) of the included items. */
+            alignment?: string | null;
+            benefit: string;
+            capex: string;
+            /** Format: int32 */
+            items_included: number;
+            name: string;
+            /** @description NPV of the included items' net cash flows in the horizon. */
+            npv: string;
+            opex: string;
+            /** @description Cost-weighted mean risk (1 to 5) of the included items. */
+            risk?: string | null;
+            scenario_id: string;
+            state: components["schemas"]["ScenarioState"];
+            years: components["schemas"]["YearTotals"][];
+        };
         /** @description The settings a schedule was computed with. */
         ScheduleSettings: {
             convention: components["schemas"]["DepreciationConvention"];
@@ -3147,6 +4699,12 @@ export interface components {
             source: components["schemas"]["Book"];
             /** Format: int32 */
             useful_life_months: number;
+        };
+        /** @description The values people gave an item, by criterion key. */
+        ScoreInput: {
+            values: {
+                [key: string]: string;
+            };
         };
         Service: {
             code: string;
@@ -3173,6 +4731,11 @@ export interface components {
         };
         Settings: {
             /**
+             * @description Yearly discount rate of ROI evaluations (0.08 is 8 %).
+             * @example 0.08
+             */
+            discount_rate: string;
+            /**
              * Format: int32
              * @description The month (1 = January) the fiscal year starts in.
              */
@@ -3185,6 +4748,8 @@ export interface components {
             version: number;
         };
         SettingsPatch: {
+            /** @description Greater than -1 and at most 10, a fraction. */
+            discount_rate?: string | null;
             /**
              * Format: int32
              * @description Can change only while no budget line or ledger line exists: every stored
@@ -3193,10 +4758,19 @@ export interface components {
             fiscal_year_start_month?: number | null;
             reporting_currency?: string | null;
         };
+        /** @description A candidate left out because its currency is not the reporting currency. */
+        Skipped: {
+            currency: string;
+            item_id: string;
+            item_kind: components["schemas"]["ItemKind"];
+            name: string;
+        };
         SkippedAsset: {
             asset_id: string;
             reason: string;
         };
+        /** @enum {string} */
+        Source: "manual" | "alignment";
         /**
          * @description An identifier under which a source (a CMDB, a cloud account, a connector)
          *     reports the asset. Each `(source, external_id)` names one asset.
@@ -3204,6 +4778,34 @@ export interface components {
         SourceId: {
             external_id: string;
             source: string;
+        };
+        /** @description A consumer's statement for one run. */
+        Statement: {
+            cost_center_code: string;
+            cost_center_id: string;
+            cost_center_name: string;
+            currency: string;
+            fiscal_period: string;
+            kind: components["schemas"]["StatementKind"];
+            lines: components["schemas"]["StatementLine"][];
+            run_id: string;
+            total: string;
+        };
+        /**
+         * @description Showback shows a consumer everything allocated to it; chargeback bills
+         *     only what chargeable rules placed.
+         * @enum {string}
+         */
+        StatementKind: "showback" | "chargeback";
+        /** @description What one consumer received from one service, tower or pool by one rule. */
+        StatementLine: {
+            amount: string;
+            chargeable: boolean;
+            rule_id?: string | null;
+            source_id: string;
+            source_kind: string;
+            /** @description The source's code and name, for reading. */
+            source_name: string;
         };
         /** @description A stream a connector offers. */
         StreamInfo: {
@@ -3224,6 +4826,104 @@ export interface components {
             /** Format: int64 */
             lines: number;
         };
+        /** @description What a run did to the records it read. */
+        SyncCounts: {
+            /** Format: int64 */
+            inserted: number;
+            /** Format: int64 */
+            read: number;
+            /** Format: int64 */
+            rejected: number;
+            /** Format: int64 */
+            unchanged: number;
+            /** Format: int64 */
+            updated: number;
+        };
+        /** @description A record the engine could not store, and why. */
+        SyncRejection: {
+            /** Format: date-time */
+            created_at: string;
+            id: string;
+            reason: string;
+            /** @description The record as the connector sent it (cut to 4 KiB). */
+            record: string;
+            /** @description The record's primary key, when it had one. */
+            record_key?: string | null;
+            run_id: string;
+            stream: string;
+        };
+        SyncRun: {
+            cancel_requested: boolean;
+            counts: components["schemas"]["SyncCounts"];
+            /** @description Why the run failed. */
+            error?: string | null;
+            /** Format: date-time */
+            finished_at?: string | null;
+            id: string;
+            instance_id: string;
+            /**
+             * Format: int64
+             * @description Pages stored.
+             */
+            pages: number;
+            requested_by: string;
+            /**
+             * Format: int64
+             * @description Calls retried after a transient failure.
+             */
+            retries: number;
+            /** Format: date-time */
+            started_at: string;
+            status: components["schemas"]["SyncStatus"];
+            /** @description Streams this run has completed. */
+            streams_done: string[];
+            trigger: components["schemas"]["SyncTrigger"];
+        };
+        /** @description A run with its first rejections. */
+        SyncRunDetail: components["schemas"]["SyncRun"] & {
+            /** @description The first 200 rejections; all are at `/sync-runs/{id}/rejections`. */
+            rejections: components["schemas"]["SyncRejection"][];
+        };
+        SyncSettings: {
+            cost_center_id?: string | null;
+            cost_type_id?: string | null;
+            instance_id: string;
+            /**
+             * Format: int64
+             * @description Seconds between scheduled runs; null: on demand only.
+             */
+            interval_seconds?: number | null;
+            /**
+             * Format: date-time
+             * @description When the next scheduled run is due.
+             */
+            next_run_at?: string | null;
+            /**
+             * Format: int64
+             * @description Lower wins when two sources report one asset.
+             */
+            precedence: number;
+            /** Format: int64 */
+            version: number;
+        };
+        SyncSettingsInput: {
+            cost_center_id?: string | null;
+            cost_type_id?: string | null;
+            /**
+             * Format: int64
+             * @description 60 to 2,592,000 (30 days); null or absent: on demand only.
+             */
+            interval_seconds?: number | null;
+            /**
+             * Format: int64
+             * @description 0 to 10,000; default 100.
+             */
+            precedence?: number | null;
+        };
+        /** @enum {string} */
+        SyncStatus: "running" | "succeeded" | "failed" | "cancelled";
+        /** @enum {string} */
+        SyncTrigger: "manual" | "schedule";
         /**
          * @description How an asset depreciates for tax purposes when that differs from its books
          *     (a shorter tax life, an accelerated method). Without these settings the tax
@@ -3285,10 +4985,6 @@ export interface components {
             name: string;
             taxonomy_version: components["schemas"]["TaxonomyVersion"];
         };
-        Transition: {
-            reason?: string | null;
-            to: components["schemas"]["ProjectState"];
-        };
         TrustedKey: {
             /** Format: date-time */
             created_at: string;
@@ -3299,6 +4995,35 @@ export interface components {
             public_key: string;
             /** Format: int64 */
             version: number;
+        };
+        ValueMap: {
+            /** @description The reporting currency; items in another currency are in `skipped`. */
+            currency: string;
+            discount_rate: string;
+            items: components["schemas"]["ValuePoint"][];
+            portfolio_id: string;
+            skipped: components["schemas"]["Skipped"][];
+        };
+        ValuePoint: {
+            /** @description Sum of the goal-link weights, at most 1. */
+            alignment: string;
+            /** @description Benefit over every estimated year. */
+            benefit: string;
+            /** @description CapEx + OpEx over every estimated year. */
+            cost: string;
+            item_id: string;
+            item_kind: components["schemas"]["ItemKind"];
+            name: string;
+            /**
+             * @description NPV of the yearly net flows from the first estimated year, each year
+             *     discounted at its end (Excel's NPV).
+             */
+            npv: string;
+            /**
+             * Format: int32
+             * @description 1 (low) to 5 (very high).
+             */
+            risk: number;
         };
         VarianceReport: {
             budget_version: components["schemas"]["VersionRef"];
@@ -3357,6 +5082,12 @@ export interface components {
             name: string;
             state: components["schemas"]["BudgetState"];
         };
+        YearAmount: {
+            /** @example 1500000.00 */
+            amount: string;
+            /** Format: int32 */
+            fiscal_year: number;
+        };
         /** @description The periods of one fiscal year added up. */
         YearDepreciation: {
             /** @example 500.00 */
@@ -3382,6 +5113,22 @@ export interface components {
              */
             fiscal_year: number;
             /** @example 40000.00 */
+            opex: string;
+        };
+        YearResult: {
+            benefit: string;
+            capex: string;
+            capex_budget?: string | null;
+            /** Format: int32 */
+            fiscal_year: number;
+            opex: string;
+            opex_budget?: string | null;
+        };
+        YearTotals: {
+            benefit: string;
+            capex: string;
+            /** Format: int32 */
+            fiscal_year: number;
             opex: string;
         };
     };
@@ -3798,7 +5545,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["Transition"];
+                "application/json": components["schemas"]["AssetTransition"];
             };
         };
         responses: {
@@ -4868,6 +6615,817 @@ export interface operations {
             };
         };
     };
+    list_rules: {
+        parameters: {
+            query?: {
+                source_kind?: string;
+                source_id?: string;
+                driver?: string;
+                /** @description Page number, from 1. */
+                page?: number;
+                /** @description Items per page, 1 to 500 (default 50). */
+                per_page?: number;
+                /** @description Comma-separated sort keys; `-` before a key sorts descending, e.g. `-start_date,name`. */
+                sort?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_AllocationRule"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    create_rule: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NewAllocationRule"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AllocationRule"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    get_rule: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AllocationRule"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    delete_rule: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    update_rule: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AllocationRulePatch"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AllocationRule"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    list_runs: {
+        parameters: {
+            query?: {
+                fiscal_period?: string;
+                /** @description Page number, from 1. */
+                page?: number;
+                /** @description Items per page, 1 to 500 (default 50). */
+                per_page?: number;
+                /** @description Comma-separated sort keys; `-` before a key sorts descending, e.g. `-start_date,name`. */
+                sort?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_AllocationRun"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    create_run: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NewRun"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AllocationRunDetail"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A rate is missing or a rule cannot be applied; nothing stored */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    get_run: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AllocationRunDetail"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    run_flows: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Flow"][];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    run_statements: {
+        parameters: {
+            query?: {
+                /** @description `showback` (default) or `chargeback`. */
+                kind?: string;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Statement"][];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    consumer_statement: {
+        parameters: {
+            query?: {
+                /** @description `showback` (default) or `chargeback`. */
+                kind?: string;
+            };
+            header?: never;
+            path: {
+                id: string;
+                cost_center_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Statement"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    list_drivers: {
+        parameters: {
+            query: {
+                driver: string;
+                /** @example FY2027-P03 */
+                fiscal_period: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DriverSet"][];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    put_drivers: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DriverSet"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DriverSet"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    list_definitions: {
+        parameters: {
+            query?: {
+                /** @description Page number, from 1. */
+                page?: number;
+                /** @description Items per page, 1 to 500 (default 50). */
+                per_page?: number;
+                /** @description Comma-separated sort keys; `-` before a key sorts descending, e.g. `-start_date,name`. */
+                sort?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_ReportDefinition"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    create_definition: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NewReportDefinition"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReportDefinition"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    get_definition: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReportDefinition"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    delete_definition: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    update_definition: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ReportDefinitionPatch"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReportDefinition"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    definition_export: {
+        parameters: {
+            query: {
+                /** @description `csv`, `parquet` or `xlsx`. */
+                format: string;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The file */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/octet-stream": unknown;
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    definition_result: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReportResult"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    export_report: {
+        parameters: {
+            query: {
+                /** @description `csv`, `parquet` or `xlsx`. */
+                format: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ReportSpec"];
+            };
+        };
+        responses: {
+            /** @description The file */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/octet-stream": unknown;
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    run_report: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ReportSpec"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReportResult"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     list_currencies: {
         parameters: {
             query?: {
@@ -5689,6 +8247,44 @@ export interface operations {
             };
         };
     };
+    list_deliveries: {
+        parameters: {
+            query?: {
+                instance_id?: string;
+                /** @description pending, delivered or failed. */
+                state?: string;
+                event_kind?: string;
+                /** @description Page number, from 1. */
+                page?: number;
+                /** @description Items per page, 1 to 500 (default 50). */
+                per_page?: number;
+                /** @description Comma-separated sort keys; `-` before a key sorts descending, e.g. `-start_date,name`. */
+                sort?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_Delivery"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     import_lines: {
         parameters: {
             query?: {
@@ -6329,6 +8925,195 @@ export interface operations {
             };
         };
     };
+    read_instance: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ReadRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Reading"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The plugin is disabled */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    start_sync_run: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SyncRun"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    get_sync_settings: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SyncSettings"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    put_sync_settings: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SyncSettingsInput"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SyncSettings"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     list_trusted_keys: {
         parameters: {
             query?: {
@@ -6700,6 +9485,50 @@ export interface operations {
             };
         };
     };
+    list_plugin_invocations: {
+        parameters: {
+            query?: {
+                /** @description Page number, from 1. */
+                page?: number;
+                /** @description Items per page, 1 to 500 (default 50). */
+                per_page?: number;
+                /** @description Comma-separated sort keys; `-` before a key sorts descending, e.g. `-start_date,name`. */
+                sort?: string;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_Invocation"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     list_portfolios: {
         parameters: {
             query?: {
@@ -6856,6 +9685,146 @@ export interface operations {
                 };
             };
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    optimise_portfolio: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["OptimiseRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OptimiseResult"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    list_scenarios: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Scenario"][];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    create_scenario: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NewScenario"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ScenarioDetail"];
+                };
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    get_value_map: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValueMap"];
+                };
+            };
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7246,6 +10215,54 @@ export interface operations {
             };
         };
     };
+    project_roi: {
+        parameters: {
+            query?: {
+                /** @description The ROI model (default `roi-dcf`). */
+                model?: string;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EvaluationResult"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     transition_project: {
         parameters: {
             query?: never;
@@ -7257,7 +10274,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["Transition"];
+                "application/json": components["schemas"]["ProjectTransition"];
             };
         };
         responses: {
@@ -7271,6 +10288,509 @@ export interface operations {
             };
             /** @description Illegal transition */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    list_roi_models: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ModelInfo"][];
+                };
+            };
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    evaluate_roi: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                model: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EvaluationRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EvaluationResult"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The model is disabled */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    compare_scenarios: {
+        parameters: {
+            query: {
+                /** @description Comma-separated scenario ids (2 to 10). */
+                ids: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ScenarioSummary"][];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    get_scenario: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ScenarioDetail"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    delete_scenario: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            428: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    approve_scenario: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ApproveScenario"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApprovedScenario"];
+                };
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    replace_scenario_items: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ScenarioItems"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ScenarioDetail"];
+                };
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    get_scenario_summary: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ScenarioSummary"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    list_frameworks: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Framework"][];
+                };
+            };
+        };
+    };
+    create_framework: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NewFramework"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Framework"];
+                };
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    get_framework: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Framework"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    delete_framework: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    get_ranking: {
+        parameters: {
+            query: {
+                portfolio_id: string;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Ranking"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    set_scores: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description demand or project */
+                item_kind: components["schemas"]["ItemKind"];
+                id: string;
+                item_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ScoreInput"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ItemScore"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7561,6 +11081,169 @@ export interface operations {
                 };
             };
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    list_sync_runs: {
+        parameters: {
+            query?: {
+                instance_id?: string;
+                /** @description running, succeeded, failed or cancelled. */
+                status?: string;
+                /** @description Page number, from 1. */
+                page?: number;
+                /** @description Items per page, 1 to 500 (default 50). */
+                per_page?: number;
+                /** @description Comma-separated sort keys; `-` before a key sorts descending, e.g. `-start_date,name`. */
+                sort?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_SyncRun"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    get_sync_run: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SyncRunDetail"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    cancel_sync_run: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SyncRun"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    list_sync_rejections: {
+        parameters: {
+            query?: {
+                /** @description Page number, from 1. */
+                page?: number;
+                /** @description Items per page, 1 to 500 (default 50). */
+                per_page?: number;
+                /** @description Comma-separated sort keys; `-` before a key sorts descending, e.g. `-start_date,name`. */
+                sort?: string;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_SyncRejection"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

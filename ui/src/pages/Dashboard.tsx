@@ -54,7 +54,7 @@ export function Dashboard() {
       {projects.data && <ProjectSummary projects={projects.data} />}
       {base.data && <ValueMapCard portfolioIds={portfolio ? [portfolio] : base.data.portfolios.map((p) => p.id)} />}
       {year !== undefined && base.data && (
-        <BudgetVsActual year={year} currency={base.data.settings.reporting_currency} versionId={versionId} onVersion={setVersionId} />
+        <BudgetVsActual year={year} versionId={versionId} onVersion={setVersionId} />
       )}
     </section>
   );
@@ -143,7 +143,7 @@ function Kpi({ label: name, value, tone }: { label: string; value: string; tone?
   );
 }
 
-function BudgetVsActual({ year, currency, versionId, onVersion }: { year: number; currency: string; versionId: string; onVersion: (id: string) => void }) {
+function BudgetVsActual({ year, versionId, onVersion }: { year: number; versionId: string; onVersion: (id: string) => void }) {
   const versions = useLoad(() => allBudgetVersions(year), [year]);
   const plans = (versions.data ?? []).filter((v) => v.kind === 'plan');
   const chosen = versionId || preferredVersion(plans)?.id || '';

@@ -34,7 +34,8 @@ export function ScoreCard({
     const ranking = await unwrap(
       api.GET('/api/v1/scoring-frameworks/{id}/ranking', { params: { path: { id: framework.id }, query: { portfolio_id: portfolioId } } }),
     );
-    return ranking.items.find((i) => i.score.item_id === itemId)?.score;
+    // A ranked item is its score with its rank.
+    return ranking.items.find((i) => i.item_id === itemId);
   }, [framework?.id, portfolioId, itemId]);
   const [score, setScore] = useState<ItemScore | undefined>();
   const [values, setValues] = useState<Record<string, string>>({});

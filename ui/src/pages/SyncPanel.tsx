@@ -9,7 +9,7 @@ import { Field } from '../components/Field';
 import { ProblemAlert } from '../components/ProblemAlert';
 import { Badge } from '../components/Badge';
 
-type Run = Schemas['Run'];
+type Run = Schemas['SyncRun'];
 
 const when = (t: string | null | undefined) => (t ? `${date(t)} ${t.slice(11, 19)}` : '—');
 
@@ -38,8 +38,8 @@ export function SyncPanel({ instanceId }: { instanceId: string }) {
     const timer = setInterval(async () => {
       try {
         const detail = await unwrap(api.GET('/api/v1/sync-runs/{id}', { params: { path: { id: watching.id } } }));
-        setWatching(detail.run);
-        if (detail.run.status !== 'running') runs.reload();
+        setWatching(detail);
+        if (detail.status !== 'running') runs.reload();
       } catch {
         // The next tick tries again; the history shows the outcome anyway.
       }
