@@ -325,9 +325,11 @@ mod tests {
         assert_eq!(HostPattern::parse("https://[::1]:9443").unwrap().port, Some(9443));
         assert_eq!(HostPattern::parse("http://127.0.0.1:*").unwrap().to_string(), "http://127.0.0.1:*");
         assert_eq!(HostPattern::parse("HTTPS://API.Example.com/").unwrap().to_string(), "https://api.example.com:443");
-        for bad in ["ftp://x", "https://", "https://a/b", "https://user@a", "a.example.com", "https://a:0", "https://a:99999", "https://*"] {
+        for bad in ["ftp://x", "https://", "https://a/b", "https://user@a", "a.example.com", "https://a:0", "https://a:99999", "https://*x", "https://a.*"] {
             assert!(HostPattern::parse(bad).is_err(), "{bad}");
         }
+        // `*` alone is any host an admin names (an ask, never a grant).
+        assert_eq!(HostPattern::parse("https://*:*").unwrap().to_string(), "https://*:*");
     }
 
     #[test]

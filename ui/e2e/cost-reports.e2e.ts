@@ -30,7 +30,7 @@ describe('cost reports', () => {
 
     await signIn(page, 'finance', '/cost-reports');
     await page.getByRole('heading', { name: 'Cost reports' }).waitFor();
-    await page.getByLabel('Cost center', { exact: true }).selectOption({ label: `RPT-${tag} Reporting ${tag}` });
+    await page.getByLabel('Only cost center').selectOption({ label: `RPT-${tag} Reporting ${tag}` });
     await page.getByRole('button', { name: 'Run report' }).click();
     const table = page.getByRole('table', { name: /Cost report in/ });
     await table.waitFor();

@@ -13,7 +13,9 @@ function exampleApi(token: string): Promise<Server> {
     const url = new URL(req.url ?? '/', 'http://x');
     res.setHeader('Content-Type', 'application/json');
     if (url.pathname === '/health') res.end('{"ok": true}');
-    else if (url.pathname === '/items') res.end(JSON.stringify({ items: [{ id: 1 }, { id: 2 }], next: false }));
+    else if (url.pathname === '/items')
+      // Two assets the sync stores, and one without a name that it rejects with the reason.
+      res.end(JSON.stringify({ items: [{ id: 1, name: `Laptop ${token}-1` }, { id: 2, name: `Laptop ${token}-2` }, { id: 3 }], next: false }));
     else res.writeHead(404).end('{}');
   });
   return new Promise((ok) => server.listen(0, '127.0.0.1', () => ok(server)));
@@ -82,5 +84,16 @@ describe('the plugins page', () => {
     await page.getByText('1 log line', { exact: true }).first().click();
     await page.getByText('INFO the API answered /health').waitFor();
     await screenshot(page, 'plugin-instance');
+
+    // A sync, with its progress, its counts and the record it refused.
+    await page.getByRole('button', { name: 'Run sync now' }).click();
+    const outcome = page.getByRole('status').filter({ hasText: /Sync (succeeded|failed)/ });
+    await outcome.waitFor({ timeout: 60_000 });
+    const text = (await outcome.textContent()) ?? '';
+    expect(text).toContain('Sync succeeded');
+    expect(text).toMatch(/3 records read \(2 inserted, 0 updated, 0 unchanged, 1 rejected\)/);
+    await page.getByText('Rejected records').first().click();
+    await page.getByText(/name/).first().waitFor();
+    await screenshot(page, 'plugin-sync');
   });
 });

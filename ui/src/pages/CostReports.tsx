@@ -232,7 +232,7 @@ function ReportBuilder({
           <Field label="To period" errors={placed.fields['/to_period']}>
             <input value={spec.to_period} onChange={(e) => setSpec({ ...spec, to_period: e.target.value })} />
           </Field>
-          <Field label="Cost center" errors={placed.fields['/filters']}>
+          <Field label="Only cost center" errors={placed.fields["/filters"]}>
             <select value={centerFilter ?? ''} onChange={(e) => setFilter('cost_center', e.target.value)}>
               <option value="">All</option>
               {centers.map((c) => (
@@ -242,7 +242,7 @@ function ReportBuilder({
               ))}
             </select>
           </Field>
-          <Field label="CapEx / OpEx">
+          <Field label="Only CapEx or OpEx">
             <select value={classFilter ?? ''} onChange={(e) => setFilter('capex_opex', e.target.value)}>
               <option value="">Both</option>
               <option value="capex">CapEx</option>
