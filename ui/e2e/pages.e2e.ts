@@ -51,4 +51,55 @@ describe('the lists', () => {
     await page.waitForFunction(() => document.querySelectorAll('table.data tbody tr').length === 1);
     await screenshot(page, 'projects');
   });
+
+  it('every page opens on the demo organisation with its figures and no error', async () => {
+    const { page } = browser;
+    await signIn(page, 'admin', '/');
+    const noProblem = async (name: string) => {
+      await page.waitForFunction(() => !document.querySelector('.loading'), undefined, { timeout: 30_000 }).catch(() => {});
+      const alerts = await page.locator('.alert-error').allTextContents();
+      expect(alerts, `${name}: ${alerts.join(' | ')}`).toEqual([]);
+      await screenshot(page, `page-${name}`);
+    };
+
+    // The dashboard: KPIs, the budget and actual figures, the bubble chart.
+    await page.getByRole('heading', { name: 'Value, cost and risk' }).waitFor();
+    await page.getByText('Estimate at completion').first().waitFor();
+    await noProblem('dashboard');
+
+    // A project with its financials and its ROI from roi-dcf.
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Projects' }).click();
+    await page.locator('table.data tbody tr a').first().click();
+    await page.getByRole('heading', { name: 'Financials over time' , exact: false }).waitFor();
+    await page.getByText('npv', { exact: true }).first().waitFor({ timeout: 30_000 });
+    await noProblem('project');
+
+    // The scenario planner: the optimiser over the first portfolio, with the frontier.
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Scenarios' }).click();
+    await page.getByLabel('Portfolio').selectOption({ index: 1 });
+    await page.getByLabel(/CapEx budget FY/).fill('5000000');
+    await page.getByLabel(/OpEx budget FY/).fill('2000000');
+    await page.getByRole('button', { name: 'Run optimiser' }).click();
+    await page.getByRole('heading', { name: 'Result' }).waitFor({ timeout: 30_000 });
+    await noProblem('scenarios');
+
+    // An asset: TCO and its depreciation chart.
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Assets' }).click();
+    await page.getByRole('heading', { name: 'Refresh forecast' }).waitFor();
+    await page.locator('table.data tbody tr a').first().click();
+    await page.getByRole('heading', { name: 'Total cost of ownership' }).waitFor();
+    await page.getByText(/book value/).first().waitFor();
+    await noProblem('asset');
+
+    // Cost reports over the demo ledger.
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Cost reports' }).click();
+    await page.getByRole('button', { name: 'Run report' }).click();
+    await page.getByRole('table', { name: /Cost report in/ }).waitFor({ timeout: 30_000 });
+    await noProblem('cost-report');
+
+    // The plugins page lists the built-ins.
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Plugins' }).click();
+    await page.getByRole('cell', { name: /roi-dcf/ }).first().waitFor();
+    await noProblem('plugins');
+  });
 });
