@@ -38,7 +38,7 @@ describe('the plugins page', () => {
     // Not trusted yet: the upload is refused, with the reason.
     const upload = page.getByLabel('Package file');
     await upload.setInputFiles(inject('pluginPackage'));
-    await page.getByRole('button', { name: 'Install' }).click();
+    await page.getByRole('button', { name: 'Install', exact: true }).click();
     await page.getByText('Not installed:').waitFor();
     expect(await page.getByRole('alert').filter({ hasText: 'Not installed' }).textContent()).toMatch(/trusted|signature|key/i);
 
@@ -48,7 +48,7 @@ describe('the plugins page', () => {
     await page.getByRole('cell', { name: inject('pluginPublicKey') }).waitFor();
 
     await upload.setInputFiles(inject('pluginPackage'));
-    await page.getByRole('button', { name: 'Install' }).click();
+    await page.getByRole('button', { name: 'Install', exact: true }).click();
     await page.getByRole('status').filter({ hasText: 'Installed Hello connector' }).waitFor();
     await page.getByRole('link', { name: 'Create an instance' }).click();
 
@@ -68,7 +68,7 @@ describe('the plugins page', () => {
     await screenshot(page, 'plugin-check-denied');
 
     await page.getByRole('link', { name: '← Plugins' }).click();
-    await page.getByRole('link', { name: 'New instance' }).first().click();
+    await page.getByRole('row', { name: /Hello connector/ }).getByRole('link', { name: 'New instance' }).click();
     await page.getByLabel('Instance name').fill(`Example API on loopback ${unique()}`);
     await page.getByLabel('base_url *').fill(`http://127.0.0.1:${port}`);
     await page.getByLabel('token').fill(token);

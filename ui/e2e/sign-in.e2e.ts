@@ -20,7 +20,7 @@ describe('signing in', () => {
 
     await page.getByRole('link', { name: 'Dashboard' }).click();
     await page.getByRole('heading', { name: 'Portfolio dashboard' }).waitFor();
-    await page.getByRole('heading', { name: /Budget and actual, FY\d{4}/ }).waitFor();
+    await page.getByRole('heading', { name: /Budget, forecast and actual, FY\d{4}/ }).waitFor();
     await screenshot(page, 'dashboard');
   });
 

@@ -119,7 +119,14 @@ function Depreciation({ id, currency }: { id: string; currency: string }) {
           </label>
         </div>
       </div>
-      <ProblemAlert problem={schedule.problem ?? value.problem} />
+      {/* An asset not in service yet has no schedule: that is a fact about it, not an error. */}
+      {schedule.problem?.status === 422 ? (
+        <p className="alert alert-info" role="status">
+          No depreciation schedule yet: {schedule.problem.errors?.[0]?.detail ?? schedule.problem.detail}
+        </p>
+      ) : (
+        <ProblemAlert problem={schedule.problem ?? value.problem} />
+      )}
       {value.data && (
         <p role="status">
           On {date(value.data.date)}: accumulated depreciation {money(value.data.accumulated_depreciation, value.data.currency)}, book value{' '}
