@@ -77,8 +77,10 @@ describe('the lists', () => {
     // The scenario planner: the optimiser over the first portfolio, with the frontier.
     await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Scenarios' }).click();
     await page.getByLabel('Portfolio').selectOption({ index: 1 });
-    await page.getByLabel(/CapEx budget FY/).fill('5000000');
-    await page.getByLabel(/OpEx budget FY/).fill('2000000');
+    for (const [label, amount] of [[/CapEx budget FY/, '5000000'], [/OpEx budget FY/, '2000000']] as const) {
+      const inputs = page.getByLabel(label);
+      for (let i = 0; i < (await inputs.count()); i++) await inputs.nth(i).fill(amount);
+    }
     await page.getByRole('button', { name: 'Run optimiser' }).click();
     await page.getByRole('heading', { name: 'Result' }).waitFor({ timeout: 30_000 });
     await noProblem('scenarios');

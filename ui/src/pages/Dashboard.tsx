@@ -200,7 +200,8 @@ function BudgetVsActual({ year, versionId, onVersion }: { year: number; versionI
             <Kpi
               label="Variance at completion"
               value={money(t.variance_at_completion, data.currency)}
-              tone={t.variance_at_completion.startsWith('-') ? 'bad' : undefined}
+              // Variance is actual (or EAC) minus budget: above zero is an overspend.
+              tone={toNumber(t.variance_at_completion) > 0 ? 'bad' : undefined}
             />
           </div>
           <BarChart
@@ -238,7 +239,7 @@ function BudgetVsActual({ year, versionId, onVersion }: { year: number; versionI
                     <th scope="row">{r.cost_center_id ? (centerName.get(r.cost_center_id) ?? r.cost_center_id) : '—'}</th>
                     <td className="num">{money(r.budget, byCenter.data!.currency)}</td>
                     <td className="num">{money(r.actual, byCenter.data!.currency)}</td>
-                    <td className={`num ${r.variance.startsWith('-') ? 'negative' : ''}`}>{money(r.variance, byCenter.data!.currency)}</td>
+                    <td className={`num ${toNumber(r.variance) > 0 ? 'negative' : ''}`}>{money(r.variance, byCenter.data!.currency)}</td>
                     <td className="num">{r.variance_percent == null ? '—' : `${r.variance_percent} %`}</td>
                     <td className="num">{money(r.eac, byCenter.data!.currency)}</td>
                   </tr>

@@ -111,7 +111,8 @@ function Optimiser({
   const [objective, setObjective] = useState<Objective>('npv');
   const [frameworkId, setFrameworkId] = useState(frameworks[0]?.id ?? '');
   const [start, setStart] = useState(String(firstYear));
-  const [budgets, setBudgets] = useState<BudgetRow[]>([{ capex: '', opex: '' }]);
+  // Three years by default: benefits usually come after the first year's costs.
+  const [budgets, setBudgets] = useState<BudgetRow[]>([{ capex: '', opex: '' }, { capex: '', opex: '' }, { capex: '', opex: '' }]);
   const [name, setName] = useState('');
   const [result, setResult] = useState<OptimiseResult | null>(null);
   const [problem, setProblem] = useState<Problem | null>(null);
