@@ -123,6 +123,8 @@ function Optimiser({
   budgets.forEach((_, i) => known.push(pointer('capex_budget', i), pointer('capex_budget', i, 'amount'), pointer('opex_budget', i), pointer('opex_budget', i, 'amount')));
   const placed = placeProblem(problem, known);
   const at = (p: string) => [...(placed.fields[p] ?? []), ...(placed.fields[p + '/amount'] ?? [])];
+  // Only filled cells are sent, so the k-th entry of a list is the k-th filled row.
+  const sentAs = (kind: 'capex' | 'opex', row: number) => budgets.slice(0, row).filter((b) => b[kind].trim()).length;
 
   async function run(e: FormEvent, save = false) {
     e.preventDefault();
@@ -133,9 +135,9 @@ function Optimiser({
       framework_id: objective === 'score' ? frameworkId || null : null,
       first_fiscal_year: year0,
       years: budgets.length,
-      // Amounts go as typed: the server reads them exactly.
-      capex_budget: budgets.map((b, i) => ({ fiscal_year: year0 + i, amount: b.capex.trim() })),
-      opex_budget: budgets.map((b, i) => ({ fiscal_year: year0 + i, amount: b.opex.trim() })),
+      // Amounts go as typed (the server reads them exactly); an empty cell is no limit.
+      capex_budget: budgets.flatMap((b, i) => (b.capex.trim() ? [{ fiscal_year: year0 + i, amount: b.capex.trim() }] : [])),
+      opex_budget: budgets.flatMap((b, i) => (b.opex.trim() ? [{ fiscal_year: year0 + i, amount: b.opex.trim() }] : [])),
       frontier_points: 12,
       save_as_scenario: save ? name.trim() : null,
     } as OptimiseRequest;
@@ -194,12 +196,12 @@ function Optimiser({
               <tr key={i}>
                 <th scope="row">FY{year0 + i}</th>
                 <td>
-                  <Field label={`CapEx budget FY${year0 + i}`} errors={at(pointer('capex_budget', i))} className="field-compact">
+                  <Field label={`CapEx budget FY${year0 + i}`} errors={b.capex.trim() ? at(pointer('capex_budget', sentAs('capex', i))) : []} className="field-compact">
                     <input inputMode="decimal" value={b.capex} onChange={(e) => setBudgets(budgets.map((r, j) => (j === i ? { ...r, capex: e.target.value } : r)))} />
                   </Field>
                 </td>
                 <td>
-                  <Field label={`OpEx budget FY${year0 + i}`} errors={at(pointer('opex_budget', i))} className="field-compact">
+                  <Field label={`OpEx budget FY${year0 + i}`} errors={b.opex.trim() ? at(pointer('opex_budget', sentAs('opex', i))) : []} className="field-compact">
                     <input inputMode="decimal" value={b.opex} onChange={(e) => setBudgets(budgets.map((r, j) => (j === i ? { ...r, opex: e.target.value } : r)))} />
                   </Field>
                 </td>
