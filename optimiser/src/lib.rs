@@ -22,10 +22,14 @@
 pub mod generate;
 mod explain;
 mod greedy;
+mod heuristic;
 mod model;
+mod reduce;
 
 use std::collections::BTreeMap;
 use std::fmt;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use rust_decimal::Decimal;
 
@@ -180,8 +184,14 @@ pub fn solve(problem: &Problem, options: &Options) -> Result<Solution, SolveErro
     validate(problem)?;
     check_cycles(problem)?;
     check_feasible(problem)?;
-    let (chosen, bound, gap, optimal, nodes) = model::solve(problem, options, &problem.capex_budget, &problem.opex_budget, None)?;
+    let (chosen, bound, gap, optimal, nodes) = model::solve(problem, options, &problem.capex_budget, &problem.opex_budget, None, solver_threads())?;
     Ok(finish(problem, chosen, bound, gap, optimal, nodes))
+}
+
+/// Threads for one solve, and worker threads for a frontier: the machine's
+/// cores, at most four, so that one request cannot take a large server.
+fn solver_threads() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, 4)
 }
 
 fn finish(problem: &Problem, chosen: Vec<bool>, bound: f64, gap: f64, optimal: bool, nodes: i64) -> Solution {
@@ -201,30 +211,54 @@ pub struct FrontierPoint {
 }
 
 /// The best objective as the budgets vary: `points` solves with every CapEx
-/// and OpEx budget scaled by 1/points, 2/points, ..., 1 (capacity unchanged).
+/// and OpEx budget scaled by 1/points, 2/points, ..., 1 (capacity unchanged),
+/// each with `options` (so each point has `options.time_limit_secs`).
+///
+/// The points are solved by up to [`solver_threads`] worker threads, each
+/// with its own single-threaded HiGHS, taking the next point in order of
+/// budget. Budgets grow with the point, so every finished point's selection
+/// is feasible for a later one: each solve starts from the best of them.
 pub fn frontier(problem: &Problem, options: &Options, points: usize) -> Result<Vec<FrontierPoint>, SolveError> {
     validate(problem)?;
     check_cycles(problem)?;
-    let mut out = Vec::with_capacity(points);
-    // Budgets grow from point to point, so each point's selection is a
-    // feasible start for the next.
-    let mut previous: Option<Vec<bool>> = None;
-    for k in 1..=points {
-        let factor = Decimal::from(k as u64) / Decimal::from(points as u64);
-        let scale = |b: &Vec<Option<Decimal>>| b.iter().map(|v| v.map(|v| (v * factor).round_dp(2))).collect::<Vec<_>>();
-        let scaled = Problem { capex_budget: scale(&problem.capex_budget), opex_budget: scale(&problem.opex_budget), ..problem.clone() };
-        let solution = match check_feasible(&scaled) {
-            Err(SolveError::Infeasible(_)) => None,
-            Err(e) => return Err(e),
-            Ok(()) => {
-                let (chosen, bound, gap, optimal, nodes) = model::solve(&scaled, options, &scaled.capex_budget, &scaled.opex_budget, previous.as_deref())?;
-                previous = Some(chosen.clone());
-                Some(finish(&scaled, chosen, bound, gap, optimal, nodes))
+    let next = AtomicUsize::new(1);
+    // Per point (index k − 1): its result once solved.
+    let results: Mutex<Vec<Option<Result<FrontierPoint, SolveError>>>> = Mutex::new(vec![None; points]);
+    let worker = || {
+        loop {
+            let k = next.fetch_add(1, Ordering::Relaxed);
+            if k > points {
+                return;
             }
-        };
-        out.push(FrontierPoint { budget_factor: factor, solution });
-    }
-    Ok(out)
+            let factor = Decimal::from(k as u64) / Decimal::from(points as u64);
+            let scale = |b: &Vec<Option<Decimal>>| b.iter().map(|v| v.map(|v| (v * factor).round_dp(2))).collect::<Vec<_>>();
+            let scaled = Problem { capex_budget: scale(&problem.capex_budget), opex_budget: scale(&problem.opex_budget), ..problem.clone() };
+            // The best selection of the points below this one solved so far.
+            let start: Option<Vec<bool>> = {
+                let done = results.lock().unwrap_or_else(|e| e.into_inner());
+                done[..k - 1]
+                    .iter()
+                    .filter_map(|r| r.as_ref()?.as_ref().ok()?.solution.as_ref())
+                    .max_by_key(|s| s.objective)
+                    .map(|s| s.chosen.clone())
+            };
+            let point = match check_feasible(&scaled) {
+                Err(SolveError::Infeasible(_)) => Ok(FrontierPoint { budget_factor: factor, solution: None }),
+                Err(e) => Err(e),
+                Ok(()) => model::solve(&scaled, options, &scaled.capex_budget, &scaled.opex_budget, start.as_deref(), 1)
+                    .map(|(chosen, bound, gap, optimal, nodes)| FrontierPoint { budget_factor: factor, solution: Some(finish(&scaled, chosen, bound, gap, optimal, nodes)) }),
+            };
+            results.lock().unwrap_or_else(|e| e.into_inner())[k - 1] = Some(point);
+        }
+    };
+    // Always on spawned threads: HiGHS sizes its thread pool per calling
+    // thread on first use, and these run it single-threaded.
+    std::thread::scope(|s| {
+        for _ in 0..solver_threads().min(points) {
+            s.spawn(worker);
+        }
+    });
+    results.into_inner().unwrap_or_else(|e| e.into_inner()).into_iter().map(|r| r.expect("every point is solved")).collect()
 }
 
 /// Totals of a selection, in decimals.

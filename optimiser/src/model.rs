@@ -33,10 +33,11 @@ pub(crate) fn solve(
     capex_budget: &[Option<Decimal>],
     opex_budget: &[Option<Decimal>],
     start: Option<&[bool]>,
+    threads: usize,
 ) -> Result<(Vec<bool>, f64, f64, bool, i64), SolveError> {
     let mut tighten: BTreeMap<RowKey, f64> = BTreeMap::new();
     for _attempt in 0..5 {
-        let (chosen, bound, gap, optimal, nodes) = solve_once(p, options, capex_budget, opex_budget, &tighten, start)?;
+        let (chosen, bound, gap, optimal, nodes) = solve_once(p, options, capex_budget, opex_budget, &tighten, start, threads)?;
         let over = overruns(p, &totals(p, &chosen));
         if over.is_empty() {
             return Ok((chosen, bound, gap, optimal, nodes));
@@ -61,6 +62,7 @@ fn solve_once(
     opex_budget: &[Option<Decimal>],
     tighten: &BTreeMap<RowKey, f64>,
     start: Option<&[bool]>,
+    threads: usize,
 ) -> Result<(Vec<bool>, f64, f64, bool, i64), SolveError> {
     let n = p.items.len();
     if n == 0 {
@@ -71,11 +73,13 @@ fn solve_once(
     // costs of moderate size and it warns about (and works worse with) costs
     // in the millions. The bound is scaled back below.
     let scale = p.items.iter().map(|i| f(i.value.abs())).fold(0.0, f64::max).max(1e-9);
+    let out = crate::reduce::fixed_out(p);
     let cols: Vec<_> = p
         .items
         .iter()
-        .map(|item| {
-            let (lo, hi) = match (item.must_fund, item.must_not) {
+        .zip(&out)
+        .map(|(item, out)| {
+            let (lo, hi) = match (item.must_fund, *out) {
                 (true, _) => (1.0, 1.0),
                 (_, true) => (0.0, 0.0),
                 _ => (0.0, 1.0),
@@ -127,23 +131,33 @@ fn solve_once(
         model.set_option("output_flag", true);
         model.set_option("log_to_console", true);
     }
-    // Start from the better of the greedy selection and the caller's (a
-    // frontier passes the previous point's, feasible for a larger budget):
-    // HiGHS then prunes against a good incumbent from the first node on.
+    // Start from the best of the greedy ranking by value density, the
+    // caller's selection (a frontier passes earlier points', feasible for a
+    // larger budget) and the local-search heuristic run from the dual-price
+    // ranking and from those (checked here in exact decimals): HiGHS then
+    // prunes against a good incumbent from the first node on.
     let here = Problem { capex_budget: capex_budget.to_vec(), opex_budget: opex_budget.to_vec(), ..p.clone() };
     let greedy = crate::greedy_by_density(&here);
     let value = |c: &[bool]| -> Decimal { p.items.iter().zip(c).filter(|(_, x)| **x).map(|(i, _)| i.value).sum() };
-    let start = match start {
-        Some(s) if s.len() == n && crate::is_feasible(&here, s) && value(s) > value(&greedy) => s.to_vec(),
-        _ => greedy,
-    };
+    let mut candidates: Vec<Vec<bool>> = vec![greedy];
+    candidates.extend(start.filter(|s| s.len() == n && crate::is_feasible(&here, s)).map(<[bool]>::to_vec));
+    let improved = crate::heuristic::start(&here, &out, &candidates, threads);
+    candidates.push(improved);
+    let start = candidates.into_iter().filter(|c| crate::is_feasible(&here, c)).max_by_key(|c| value(c)).expect("the greedy selection is feasible");
     let start: Vec<f64> = start.iter().map(|c| if *c { 1.0 } else { 0.0 }).collect();
     let _ = model.try_set_solution(Some(&start), None, None, None);
     model.set_option("mip_rel_gap", options.relative_gap);
     // With a relative gap of 0, HiGHS would still stop at its default
     // absolute gap (1e-6 in objective units): fine for money.
     model.set_option("time_limit", options.time_limit_secs);
-    model.set_option("threads", 1);
+    // HiGHS keeps one thread pool per calling thread, sized by its first
+    // run; every run on a thread must ask for the same size (see
+    // `crate::solver_threads`). More than one thread turns on HiGHS's
+    // parallel tree search (new in HiGHS 1.15).
+    let threads = threads.max(1);
+    model.set_option("threads", i32::try_from(threads).unwrap_or(1));
+    model.set_option("parallel", if threads > 1 { "on" } else { "off" });
+    apply_env_options(&mut model);
     let solved = model.try_solve().map_err(|e| SolveError::Solver(format!("HiGHS refused the model: {e:?}")))?;
     let status = solved.status();
     let has_solution = matches!(solved.primal_solution_status(), highs::HighsSolutionStatus::Feasible);
@@ -159,4 +173,25 @@ fn solve_once(
     let gap = if bound.is_finite() { ((bound - primal) / primal.abs().max(1.0)).max(0.0) } else { solved.mip_gap() };
     let optimal = status == HighsModelStatus::Optimal;
     Ok((chosen, bound, gap, optimal, nodes))
+}
+
+/// ITBM_HIGHS_OPTIONS="name=value;name=value" sets HiGHS options over ours,
+/// for experiments (the value is tried as a bool, an integer, a float, then a
+/// string, whichever the option accepts).
+fn apply_env_options(model: &mut highs::Model) {
+    let Ok(spec) = std::env::var("ITBM_HIGHS_OPTIONS") else { return };
+    for pair in spec.split(';').filter(|s| !s.trim().is_empty()) {
+        let Some((name, value)) = pair.split_once('=') else { continue };
+        let (name, value) = (name.trim(), value.trim());
+        let ok = match value {
+            "true" => model.try_set_option(name, true).is_ok(),
+            "false" => model.try_set_option(name, false).is_ok(),
+            _ => value.parse::<i32>().is_ok_and(|v| model.try_set_option(name, v).is_ok())
+                || value.parse::<f64>().is_ok_and(|v| model.try_set_option(name, v).is_ok())
+                || model.try_set_option(name, value).is_ok(),
+        };
+        if !ok {
+            eprintln!("ITBM_HIGHS_OPTIONS: HiGHS refused {name}={value}");
+        }
+    }
 }
