@@ -184,15 +184,10 @@ pub fn solve(problem: &Problem, options: &Options) -> Result<Solution, SolveErro
     validate(problem)?;
     check_cycles(problem)?;
     check_feasible(problem)?;
-    let (chosen, bound, gap, optimal, nodes) = model::solve(problem, options, &problem.capex_budget, &problem.opex_budget, None, solver_threads())?;
+    let (chosen, bound, gap, optimal, nodes) = model::solve(problem, options, &problem.capex_budget, &problem.opex_budget, None)?;
     Ok(finish(problem, chosen, bound, gap, optimal, nodes))
 }
 
-/// Threads for one solve, and worker threads for a frontier: the machine's
-/// cores, at most four, so that one request cannot take a large server.
-fn solver_threads() -> usize {
-    std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, 4)
-}
 
 fn finish(problem: &Problem, chosen: Vec<bool>, bound: f64, gap: f64, optimal: bool, nodes: i64) -> Solution {
     let objective = problem.items.iter().zip(&chosen).filter(|(_, c)| **c).map(|(i, _)| i.value).sum();
@@ -214,10 +209,11 @@ pub struct FrontierPoint {
 /// and OpEx budget scaled by 1/points, 2/points, ..., 1 (capacity unchanged),
 /// each with `options` (so each point has `options.time_limit_secs`).
 ///
-/// The points are solved by up to [`solver_threads`] worker threads, each
-/// with its own single-threaded HiGHS, taking the next point in order of
-/// budget. Budgets grow with the point, so every finished point's selection
-/// is feasible for a later one: each solve starts from the best of them.
+/// The points are solved by one worker thread per core (at most four, so that
+/// one request cannot take a large server), each with its own single-threaded
+/// HiGHS, taking the next point in order of budget. Budgets grow with the
+/// point, so every finished point's selection is feasible for a later one:
+/// each solve starts from the best of them.
 pub fn frontier(problem: &Problem, options: &Options, points: usize) -> Result<Vec<FrontierPoint>, SolveError> {
     validate(problem)?;
     check_cycles(problem)?;
@@ -245,16 +241,16 @@ pub fn frontier(problem: &Problem, options: &Options, points: usize) -> Result<V
             let point = match check_feasible(&scaled) {
                 Err(SolveError::Infeasible(_)) => Ok(FrontierPoint { budget_factor: factor, solution: None }),
                 Err(e) => Err(e),
-                Ok(()) => model::solve(&scaled, options, &scaled.capex_budget, &scaled.opex_budget, start.as_deref(), 1)
+                Ok(()) => model::solve(&scaled, options, &scaled.capex_budget, &scaled.opex_budget, start.as_deref())
                     .map(|(chosen, bound, gap, optimal, nodes)| FrontierPoint { budget_factor: factor, solution: Some(finish(&scaled, chosen, bound, gap, optimal, nodes)) }),
             };
             results.lock().unwrap_or_else(|e| e.into_inner())[k - 1] = Some(point);
         }
     };
-    // Always on spawned threads: HiGHS sizes its thread pool per calling
-    // thread on first use, and these run it single-threaded.
+    // Each worker runs its own single-threaded HiGHS.
     std::thread::scope(|s| {
-        for _ in 0..solver_threads().min(points) {
+        let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, 4);
+        for _ in 0..workers.min(points) {
             s.spawn(worker);
         }
     });

@@ -33,11 +33,10 @@ pub(crate) fn solve(
     capex_budget: &[Option<Decimal>],
     opex_budget: &[Option<Decimal>],
     start: Option<&[bool]>,
-    threads: usize,
 ) -> Result<(Vec<bool>, f64, f64, bool, i64), SolveError> {
     let mut tighten: BTreeMap<RowKey, f64> = BTreeMap::new();
     for _attempt in 0..5 {
-        let (chosen, bound, gap, optimal, nodes) = solve_once(p, options, capex_budget, opex_budget, &tighten, start, threads)?;
+        let (chosen, bound, gap, optimal, nodes) = solve_once(p, options, capex_budget, opex_budget, &tighten, start)?;
         let over = overruns(p, &totals(p, &chosen));
         if over.is_empty() {
             return Ok((chosen, bound, gap, optimal, nodes));
@@ -62,7 +61,6 @@ fn solve_once(
     opex_budget: &[Option<Decimal>],
     tighten: &BTreeMap<RowKey, f64>,
     start: Option<&[bool]>,
-    threads: usize,
 ) -> Result<(Vec<bool>, f64, f64, bool, i64), SolveError> {
     let n = p.items.len();
     if n == 0 {
@@ -141,7 +139,7 @@ fn solve_once(
     let value = |c: &[bool]| -> Decimal { p.items.iter().zip(c).filter(|(_, x)| **x).map(|(i, _)| i.value).sum() };
     let mut candidates: Vec<Vec<bool>> = vec![greedy];
     candidates.extend(start.filter(|s| s.len() == n && crate::is_feasible(&here, s)).map(<[bool]>::to_vec));
-    let improved = crate::heuristic::start(&here, &out, &candidates, threads);
+    let improved = crate::heuristic::start(&here, &out, &candidates);
     candidates.push(improved);
     let start = candidates.into_iter().filter(|c| crate::is_feasible(&here, c)).max_by_key(|c| value(c)).expect("the greedy selection is feasible");
     let start: Vec<f64> = start.iter().map(|c| if *c { 1.0 } else { 0.0 }).collect();
@@ -150,13 +148,12 @@ fn solve_once(
     // With a relative gap of 0, HiGHS would still stop at its default
     // absolute gap (1e-6 in objective units): fine for money.
     model.set_option("time_limit", options.time_limit_secs);
-    // HiGHS keeps one thread pool per calling thread, sized by its first
-    // run; every run on a thread must ask for the same size (see
-    // `crate::solver_threads`). More than one thread turns on HiGHS's
-    // parallel tree search (new in HiGHS 1.15).
-    let threads = threads.max(1);
-    model.set_option("threads", i32::try_from(threads).unwrap_or(1));
-    model.set_option("parallel", if threads > 1 { "on" } else { "off" });
+    // One thread: HiGHS 1.15's parallel tree search ("threads" 2, "parallel"
+    // on) did not solve the benchmark faster on this shared 2-core machine
+    // (bench/optimiser.md); a frontier uses the cores for its points instead.
+    // HiGHS sizes its thread pool per calling thread on first use and refuses
+    // a later run that asks for another size, so every run here uses one.
+    model.set_option("threads", 1);
     apply_env_options(&mut model);
     let solved = model.try_solve().map_err(|e| SolveError::Solver(format!("HiGHS refused the model: {e:?}")))?;
     let status = solved.status();
