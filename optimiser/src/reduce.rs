@@ -76,9 +76,9 @@ mod tests {
             let mut p = instance(seed, shape);
             // More losses and zeros than the generator gives, to exercise the rule.
             for (k, item) in p.items.iter_mut().enumerate() {
-                if (k as u64 + seed) % 4 == 0 {
+                if (k as u64 + seed).is_multiple_of(4) {
                     item.value = -item.value.abs();
-                } else if (k as u64 + seed) % 9 == 0 {
+                } else if (k as u64 + seed).is_multiple_of(9) {
                     item.value = Decimal::ZERO;
                 }
             }
