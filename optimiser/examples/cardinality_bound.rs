@@ -2,13 +2,18 @@
 //! a benchmark instance, then the same with Σx = k for k around the LP's Σx:
 //! max over k of those is a valid bound (some k holds at the optimum).
 //!
-//!   cargo run --release -p itbm-optimiser --example cardinality_bound -- [seed]
+//!   [FACTOR=0.05] cargo run --release -p itbm-optimiser --example cardinality_bound -- [seed]
 use highs::{RowProblem, Sense, HighsModelStatus};
 use itbm_optimiser::generate::{Shape, instance};
 use rust_decimal::prelude::ToPrimitive;
 fn main() {
     let seed: u64 = std::env::args().nth(1).and_then(|x| x.parse().ok()).unwrap_or(1);
-    let p = instance(seed, Shape { items: 500, years: 5, budget_percent: 30, dependencies_per_100: 10, exclusions_per_100: 5, flags: true });
+    let mut p = instance(seed, Shape { items: 500, years: 5, budget_percent: 30, dependencies_per_100: 10, exclusions_per_100: 5, flags: true });
+    // FACTOR=0.05 scales every budget, as a frontier point does.
+    let factor: rust_decimal::Decimal = std::env::var("FACTOR").ok().and_then(|f| f.parse().ok()).unwrap_or(rust_decimal::Decimal::ONE);
+    for b in p.capex_budget.iter_mut().chain(p.opex_budget.iter_mut()) {
+        *b = b.map(|v| (v * factor).round_dp(2));
+    }
     let n = p.items.len();
     let lp = |card: Option<f64>| -> (f64, f64) {
         let mut pb = RowProblem::default();

@@ -141,9 +141,12 @@ fn solve_once(
     candidates.extend(start.filter(|s| s.len() == n && crate::is_feasible(&here, s)).map(<[bool]>::to_vec));
     let improved = crate::heuristic::start(&here, &out, &candidates);
     candidates.push(improved);
-    let start = candidates.into_iter().filter(|c| crate::is_feasible(&here, c)).max_by_key(|c| value(c)).expect("the greedy selection is feasible");
-    let start: Vec<f64> = start.iter().map(|c| if *c { 1.0 } else { 0.0 }).collect();
-    let _ = model.try_set_solution(Some(&start), None, None, None);
+    // (The greedy selection is feasible by construction; should none be,
+    // HiGHS simply starts without one.)
+    if let Some(start) = candidates.into_iter().filter(|c| crate::is_feasible(&here, c)).max_by_key(|c| value(c)) {
+        let start: Vec<f64> = start.iter().map(|c| if *c { 1.0 } else { 0.0 }).collect();
+        let _ = model.try_set_solution(Some(&start), None, None, None);
+    }
     model.set_option("mip_rel_gap", options.relative_gap);
     // With a relative gap of 0, HiGHS would still stop at its default
     // absolute gap (1e-6 in objective units): fine for money.
@@ -174,7 +177,8 @@ fn solve_once(
 
 /// ITBM_HIGHS_OPTIONS="name=value;name=value" sets HiGHS options over ours,
 /// for experiments (the value is tried as a bool, an integer, a float, then a
-/// string, whichever the option accepts).
+/// string, whichever the option accepts). Not for production: setting
+/// `threads` here breaks the one-thread rule above.
 fn apply_env_options(model: &mut highs::Model) {
     let Ok(spec) = std::env::var("ITBM_HIGHS_OPTIONS") else { return };
     for pair in spec.split(';').filter(|s| !s.trim().is_empty()) {

@@ -103,6 +103,9 @@ fn the_frontier_rises_with_the_budget_and_ends_at_the_optimum() {
     let p = instance(7, Shape { items: 12, years: 3, budget_percent: 50, dependencies_per_100: 20, exclusions_per_100: 10, flags: false });
     let points = frontier(&p, &Options::default(), 5).unwrap();
     assert_eq!(points.len(), 5);
+    // The points are solved on parallel workers but come back in budget order.
+    let factors: Vec<Decimal> = points.iter().map(|pt| pt.budget_factor).collect();
+    assert_eq!(factors, (1..=5).map(|k| d(k) / d(5)).collect::<Vec<_>>());
     let values: Vec<Decimal> = points.iter().map(|pt| pt.solution.as_ref().unwrap().objective).collect();
     assert!(values.windows(2).all(|w| w[0] <= w[1]), "{values:?}");
     assert_eq!(*values.last().unwrap(), brute_force(&p).unwrap().0);
