@@ -188,7 +188,6 @@ pub fn solve(problem: &Problem, options: &Options) -> Result<Solution, SolveErro
     Ok(finish(problem, chosen, bound, gap, optimal, nodes))
 }
 
-
 fn finish(problem: &Problem, chosen: Vec<bool>, bound: f64, gap: f64, optimal: bool, nodes: i64) -> Solution {
     let objective = problem.items.iter().zip(&chosen).filter(|(_, c)| **c).map(|(i, _)| i.value).sum();
     let totals = totals(problem, &chosen);

@@ -185,6 +185,9 @@ pub struct Asset {
     /// Tax depreciation settings; `null`: the tax schedule is the book schedule.
     pub tax_depreciation: Option<TaxDepreciation>,
     pub source_ids: Vec<SourceId>,
+    /// The day the asset was disposed of (set by the step to `disposed`):
+    /// it depreciates no further.
+    pub disposed_on: Option<NaiveDate>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub version: i64,
@@ -294,6 +297,9 @@ pub struct AssetPatch {
 pub struct Transition {
     pub to: AssetState,
     pub reason: Option<String>,
+    /// The day of a disposal (`to: disposed` only; default today): not in the
+    /// future, nor before the asset was acquired or entered service.
+    pub disposed_on: Option<NaiveDate>,
 }
 
 #[derive(Debug, Default, Deserialize, IntoParams)]
@@ -313,7 +319,7 @@ pub struct AssetFilter {
 const COLUMNS: &str = "id, name, kind, state, asset_tag, serial_number, model, vendor_id, purchase_cost, currency, \
     acquisition_date, in_service_date, warranty_end, end_of_life, depreciation_method, depreciation_convention, \
     useful_life_months, residual_value, cost_center_id, service_id, cost_type_id, tax_depreciation_method, \
-    tax_depreciation_convention, tax_useful_life_months, tax_residual_value, created_at, updated_at, version";
+    tax_depreciation_convention, tax_useful_life_months, tax_residual_value, disposed_on, created_at, updated_at, version";
 
 /// Nullable keys sort `col IS NULL` first, so assets without a value come last
 /// in both directions and on both databases (SQLite puts NULLs first, PostgreSQL last).
@@ -364,6 +370,7 @@ fn from_row(row: &Row) -> Result<Asset> {
             }),
         },
         source_ids: Vec::new(),
+        disposed_on: row.get("disposed_on")?,
         created_at: row.get("created_at")?,
         updated_at: row.get("updated_at")?,
         version: row.get("version")?,
@@ -604,6 +611,7 @@ pub async fn create_in(tx: &mut Tx, who: &Principal, input: NewAsset) -> Result<
         cost_type_id: input.cost_type_id,
         tax_depreciation: input.tax_depreciation,
         source_ids: input.source_ids,
+        disposed_on: None,
         created_at: now,
         updated_at: now,
         version: 1,
@@ -754,6 +762,18 @@ pub async fn transition(db: &Db, who: &Principal, id: &str, if_match: IfMatch, s
     let mut tx = db.begin().await?;
     let before = get(&mut tx, id).await?;
     if_match.check(before.version, false)?;
+    if let Some(day) = step.disposed_on {
+        let mut checks = Checks::new();
+        let earliest = [before.acquisition_date, before.in_service_date].into_iter().flatten().max();
+        if step.to != AssetState::Disposed {
+            checks.fail("/disposed_on", "only a step to disposed has a disposal date");
+        } else if day > Utc::now().date_naive() {
+            checks.fail("/disposed_on", "must not be in the future");
+        } else if let Some(earliest) = earliest.filter(|e| day < *e) {
+            checks.fail("/disposed_on", format!("must not be before the asset was acquired or entered service ({earliest})"));
+        }
+        checks.finish()?;
+    }
     let after = transition_in(&mut tx, who, before, step).await?;
     tx.commit().await?;
     Ok(after)
@@ -764,9 +784,14 @@ pub async fn transition_in(tx: &mut Tx, who: &Principal, before: Asset, step: Tr
     let id = before.id.clone();
     let id = id.as_str();
     crate::lifecycle::check_step("an asset", before.state, step.to)?;
-    let after = Asset { state: step.to, updated_at: Utc::now(), version: before.version + 1, ..before.clone() };
-    query("UPDATE assets SET state = $1, updated_at = $2, version = $3 WHERE id = $4 AND version = $5")
+    let disposed_on = match step.to {
+        AssetState::Disposed => Some(step.disposed_on.unwrap_or_else(|| Utc::now().date_naive())),
+        _ => None,
+    };
+    let after = Asset { state: step.to, disposed_on, updated_at: Utc::now(), version: before.version + 1, ..before.clone() };
+    query("UPDATE assets SET state = $1, disposed_on = $2, updated_at = $3, version = $4 WHERE id = $5 AND version = $6")
         .bind(after.state.as_str())
+        .bind(after.disposed_on)
         .bind(after.updated_at)
         .bind(after.version)
         .bind(id)
@@ -775,7 +800,7 @@ pub async fn transition_in(tx: &mut Tx, who: &Principal, before: Asset, step: Tr
         .await
         .map_err(Error::from)
         .and_then(Error::ensure_updated)?;
-    let record = serde_json::json!({ "state": after.state, "reason": step.reason });
+    let record = serde_json::json!({ "state": after.state, "reason": step.reason, "disposed_on": after.disposed_on });
     audit::record(tx, who, Action::Transition, "asset", id, Some(&serde_json::json!({ "state": before.state })), Some(&record))
         .await?;
     Ok(after)

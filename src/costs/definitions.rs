@@ -12,7 +12,7 @@ use crate::db::{Db, Executor, Row, query};
 use crate::error::{Error, FieldError, Result};
 use crate::http::extract::IfMatch;
 use crate::listing::{Page, PageParams, Select, Sortable};
-use crate::patch::new_id;
+use crate::patch::{self, new_id};
 use crate::validate::Checks;
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -130,28 +130,24 @@ pub async fn update(db: &Db, who: &Principal, id: &str, if_match: IfMatch, input
         ..before.clone()
     };
     validate(&after)?;
-    query("UPDATE report_definitions SET name = $1, definition = $2, updated_at = $3, version = $4 WHERE id = $5 AND version = $6")
-        .bind(&after.name)
-        .bind(spec_json(&after.spec)?)
-        .bind(after.updated_at)
-        .bind(after.version)
-        .bind(id)
-        .bind(before.version)
-        .execute(&mut tx)
-        .await
-        .map_err(|e| Error::from_write(e, DUPLICATE, "/name"))
-        .and_then(Error::ensure_updated)?;
-    audit::record(&mut tx, who, Action::Update, "report_definition", id, Some(&before), Some(&after)).await?;
-    tx.commit().await?;
-    Ok(after)
+    let columns = vec![
+        ("name", (&after.name).into()), ("definition", spec_json(&after.spec)?.into()),
+        ("updated_at", after.updated_at.into()), ("version", after.version.into()),
+    ];
+    TABLE.update(tx, who, id, (&before, before.version), columns, after).await
 }
+
+const TABLE: patch::Table = patch::Table {
+    name: "report_definitions",
+    entity: "report_definition",
+    duplicate: DUPLICATE,
+    reference: "/name",
+    in_use: "other records refer to the report definition",
+};
 
 pub async fn delete(db: &Db, who: &Principal, id: &str, if_match: IfMatch) -> Result<()> {
     let mut tx = db.begin().await?;
     let before = get(&mut tx, id).await?;
     if_match.check(before.version, false)?;
-    query("DELETE FROM report_definitions WHERE id = $1").bind(id).execute(&mut tx).await?;
-    audit::record(&mut tx, who, Action::Delete, "report_definition", id, Some(&before), None::<&()>).await?;
-    tx.commit().await?;
-    Ok(())
+    TABLE.delete(tx, who, id, (&before, before.version)).await
 }

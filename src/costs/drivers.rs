@@ -2,13 +2,22 @@
 //!
 //! `asset_count` is read live from the asset register (assets `deployed` or
 //! `in_maintenance`, by their `service_id` or `cost_center_id`). The other
-//! drivers come from the `cost_driver_values` table, the documented contract
-//! for other systems: one row per (driver, fiscal period, node, source) with a
-//! non-negative value. The ITOM sync writes `utilisation` (e.g. CPU-hours per
-//! service), the ITSM sync writes `tickets` and `effort` (hours), HR or an
-//! admin writes `headcount` per cost center, each under its own `source`
-//! name; values of several sources for the same node add up. The API below
-//! replaces one (driver, period, source) set at a time, so a sync can resend.
+//! drivers add up two sources:
+//!
+//! * **what the connectors synchronised**, read live, per service:
+//!   `utilisation` is the sum of the `utilisation` points of the rule's
+//!   `metric` (e.g. `cpu_seconds` from Prometheus) that start in the period,
+//!   by the service of the host or service measured (a rule without a metric
+//!   uses none: metrics of different units cannot be added); `tickets` counts
+//!   the tickets opened in the period and `effort` sums their effort hours,
+//!   by the ticket's service, else its configuration item's service;
+//! * **the `cost_driver_values` table**, the contract for systems without a
+//!   connector: one row per (driver, fiscal period, node, source) with a
+//!   non-negative value, e.g. headcount per cost center from HR. The API
+//!   below replaces one (driver, period, source) set at a time, so a sender
+//!   can resend.
+//!
+//! Values of several sources for the same node add up.
 
 use std::collections::HashMap;
 
@@ -115,9 +124,40 @@ pub async fn put(db: &Db, who: &Principal, set: DriverSet) -> Result<DriverSet> 
     Ok(set)
 }
 
-/// The summed values of `driver` in `period`, per node (all sources).
-pub async fn values(ex: &mut impl Executor, driver: Driver, period: FiscalPeriod) -> Result<HashMap<(NodeKind, String), Decimal>> {
+/// The summed values of `driver` (of `metric`, for utilisation) in `period`,
+/// per node, from every source.
+pub async fn values(
+    ex: &mut impl Executor,
+    driver: Driver,
+    metric: Option<&str>,
+    period: FiscalPeriod,
+) -> Result<HashMap<(NodeKind, String), Decimal>> {
     let mut out: HashMap<(NodeKind, String), Decimal> = HashMap::new();
+    let (first, last) = crate::finance::calendar::load(ex).await?.bounds(period);
+    let from = first.and_hms_opt(0, 0, 0).expect("midnight exists").and_utc();
+    let until = (last + chrono::Days::new(1)).and_hms_opt(0, 0, 0).expect("midnight exists").and_utc();
+    // Synchronised ITOM and ITSM data, summed here: SQLite keeps decimals as text.
+    let synced = match (driver, metric) {
+        (Driver::Utilisation, Some(metric)) => Some(
+            query(
+                "SELECT service_id AS node, value FROM utilisation \
+                 WHERE metric = $1 AND service_id IS NOT NULL AND period_start >= $2 AND period_start < $3",
+            )
+            .bind(metric),
+        ),
+        (Driver::Tickets | Driver::Effort, _) => Some(query(
+            "SELECT COALESCE(t.service_id, ci.service_id) AS node, t.effort_hours AS value FROM ticket_effort t \
+             LEFT JOIN configuration_items ci ON ci.id = t.ci_id \
+             WHERE COALESCE(t.service_id, ci.service_id) IS NOT NULL AND t.opened_at >= $1 AND t.opened_at < $2",
+        )),
+        _ => None,
+    };
+    if let Some(synced) = synced {
+        for row in synced.bind(from).bind(until).fetch_all(ex).await? {
+            let value = if driver == Driver::Tickets { Decimal::ONE } else { row.decimal("value")? };
+            *out.entry((NodeKind::Service, row.get("node")?)).or_default() += value;
+        }
+    }
     match driver {
         Driver::Fixed => {}
         Driver::AssetCount => {

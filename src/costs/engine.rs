@@ -3,9 +3,11 @@
 //!
 //! Money flows down the TBM layers in a fixed order: cost pools, then towers,
 //! then services and applications, then consumers (cost centers, which stand
-//! for business units). A rule only sends money to a later layer, so when a
-//! layer is processed every node in it holds all it will ever receive, and
-//! the run needs no iteration. Every node sends on exactly what it received
+//! for business units). A rule sends money to a later layer, or from a
+//! service to another service (a shared service to the applications that use
+//! it); services are processed in dependency order (rules refuse circles), so
+//! every node holds all it will ever receive when it sends, and the run needs
+//! no iteration. Every node sends on exactly what it received
 //! ([`crate::costs::split`]); what no rule or no driver data can place goes to
 //! an `unallocated` target with the reason as its id. Nothing is dropped: the
 //! consumers' total plus the unallocated total is the ledger total, to the cent.
@@ -99,6 +101,8 @@ pub struct Allocation {
 pub enum EngineError {
     #[error("rule {rule_id} sends money from layer {from:?} to {to:?}, which is not a later layer")]
     Backwards { rule_id: String, from: NodeKind, to: NodeKind },
+    #[error("services allocate to each other in a circle: {0:?}")]
+    Circle(Vec<String>),
     #[error("rule {rule_id}: {source}")]
     Split { rule_id: String, source: SplitError },
 }
@@ -128,9 +132,12 @@ pub fn allocate(
         out.flows.push(flow(0, "ledger", "ledger", "unallocated", reason::UNMAPPED, None, false, unmapped));
     }
     for layer in [NodeKind::CostPool, NodeKind::Tower, NodeKind::Service] {
-        let nodes: Vec<(Node, Decimal)> =
-            balances.iter().filter(|(n, _)| n.kind == layer).map(|(n, a)| (n.clone(), *a)).collect();
-        for (node, amount) in nodes {
+        let nodes: Vec<Node> = match layer {
+            NodeKind::Service => service_order(&balances, rules)?,
+            _ => balances.keys().filter(|n| n.kind == layer).cloned().collect(),
+        };
+        for node in nodes {
+            let amount = balances.get(&node).copied().unwrap_or_default();
             let step = i64::from(layer.layer());
             if amount.is_zero() {
                 continue;
@@ -140,7 +147,8 @@ pub fn allocate(
                 continue;
             };
             for (target, _) in &rule.targets {
-                if target.kind.layer() <= node.kind.layer() {
+                let service_to_service = node.kind == NodeKind::Service && target.kind == NodeKind::Service;
+                if target.kind.layer() <= node.kind.layer() && !service_to_service {
                     return Err(EngineError::Backwards { rule_id: rule.rule_id.clone(), from: node.kind, to: target.kind });
                 }
             }
@@ -188,6 +196,38 @@ pub fn allocate(
         }
     }
     Ok(out)
+}
+
+/// Every service that holds or may receive money, each after all services
+/// that send to it; among those ready at once, in node order (deterministic).
+fn service_order(balances: &BTreeMap<Node, Decimal>, rules: &BTreeMap<Node, WeighedRule>) -> Result<Vec<Node>, EngineError> {
+    let is_service = |n: &&Node| n.kind == NodeKind::Service;
+    let mut incoming: BTreeMap<Node, usize> = balances.keys().filter(is_service).map(|n| (n.clone(), 0)).collect();
+    for (source, rule) in rules.iter().filter(|(n, _)| n.kind == NodeKind::Service) {
+        incoming.entry(source.clone()).or_default();
+        for (target, _) in rule.targets.iter().filter(|(t, _)| t.kind == NodeKind::Service) {
+            *incoming.entry(target.clone()).or_default() += 1;
+        }
+    }
+    let mut ready: std::collections::BTreeSet<Node> = incoming.iter().filter(|(_, n)| **n == 0).map(|(k, _)| k.clone()).collect();
+    let mut order = Vec::with_capacity(incoming.len());
+    while let Some(node) = ready.pop_first() {
+        if let Some(rule) = rules.get(&node) {
+            for (target, _) in rule.targets.iter().filter(|(t, _)| t.kind == NodeKind::Service) {
+                let n = incoming.get_mut(target).expect("every service target is counted");
+                *n -= 1;
+                if *n == 0 {
+                    ready.insert(target.clone());
+                }
+            }
+        }
+        order.push(node);
+    }
+    if order.len() < incoming.len() {
+        let done: std::collections::BTreeSet<&Node> = order.iter().collect();
+        return Err(EngineError::Circle(incoming.keys().filter(|n| !done.contains(n)).map(|n| n.id.clone()).collect()));
+    }
+    Ok(order)
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -288,6 +328,35 @@ mod tests {
         assert!(matches!(allocate(&[(Some(service), d("1"))], &rules, 2), Err(EngineError::Backwards { .. })));
     }
 
+    #[test]
+    fn a_shared_service_allocates_to_applications_before_they_allocate_to_consumers() {
+        // "hosting" is listed after "crm" in node order, yet sends to it: the
+        // engine must let hosting send first, or crm would pass on too little.
+        let mut rules = BTreeMap::new();
+        let hosting = n(NodeKind::Service, "zz-hosting");
+        let crm = n(NodeKind::Service, "crm");
+        let erp = n(NodeKind::Service, "erp");
+        rules.insert(hosting.clone(), WeighedRule { rule_id: "h".into(), chargeable: false, targets: vec![(crm.clone(), d("1")), (erp.clone(), d("3"))] });
+        rules.insert(crm.clone(), WeighedRule { rule_id: "c".into(), chargeable: true, targets: vec![(n(NodeKind::CostCenter, "sales"), d("1"))] });
+        rules.insert(erp.clone(), WeighedRule { rule_id: "e".into(), chargeable: true, targets: vec![(n(NodeKind::CostCenter, "ops"), d("1"))] });
+        let a = allocate(&[(Some(hosting), d("400.00")), (Some(crm), d("10.00"))], &rules, 2).unwrap();
+        assert!(conserved(&a));
+        assert_eq!(a.allocated_total, d("410.00"));
+        assert_eq!(a.unallocated_total, Decimal::ZERO);
+        assert_eq!(a.flows.iter().find(|f| f.target_id == "sales").unwrap().amount, d("110.00"));
+        assert_eq!(a.flows.iter().find(|f| f.target_id == "ops").unwrap().amount, d("300.00"));
+    }
+
+    #[test]
+    fn services_allocating_to_each_other_in_a_circle_are_refused() {
+        let mut rules = BTreeMap::new();
+        let (a, b) = (n(NodeKind::Service, "a"), n(NodeKind::Service, "b"));
+        rules.insert(a.clone(), WeighedRule { rule_id: "ra".into(), chargeable: false, targets: vec![(b.clone(), d("1"))] });
+        rules.insert(b.clone(), WeighedRule { rule_id: "rb".into(), chargeable: false, targets: vec![(a.clone(), d("1"))] });
+        let refused = allocate(&[(Some(a), d("1"))], &rules, 2);
+        assert!(matches!(refused, Err(EngineError::Circle(ref ids)) if ids == &["a".to_owned(), "b".to_owned()]), "{refused:?}");
+    }
+
     /// Random layered models with random amounts: every node passes on exactly
     /// what it received, and nothing is lost, in 2 000 seeded cases.
     #[test]
@@ -308,6 +377,10 @@ mod tests {
                     let targets = (0..(1 + next() % 5))
                         .map(|j| {
                             let tk = kinds[li + 1 + (next() as usize % (3 - li))];
+                            // Services also feed services numbered above them (acyclic).
+                            if *kind == NodeKind::Service && next() % 3 == 0 {
+                                return (n(NodeKind::Service, &format!("service{}", i + 1 + j)), Decimal::new((next() % 1000) as i64, 0));
+                            }
                             (n(tk, &format!("{}{}", tk.as_str(), j)), Decimal::new((next() % 1000) as i64, (next() % 3) as u32))
                         })
                         .collect::<BTreeMap<_, _>>()

@@ -15,7 +15,7 @@ use crate::db::{Db, Executor, Row, query};
 use crate::error::{Error, Result};
 use crate::http::extract::IfMatch;
 use crate::listing::{Page, PageParams, Select, Sortable};
-use crate::patch::new_id;
+use crate::patch::{self, new_id};
 use crate::refs::{self, Ref};
 use crate::validate::Checks;
 
@@ -27,11 +27,12 @@ pub enum Driver {
     Fixed,
     /// The number of assets in use of each target service or cost center.
     AssetCount,
-    /// Utilisation from ITOM (`cost_driver_values`, driver `utilisation`).
+    /// Utilisation from ITOM: the rule's `metric` as synchronised, plus
+    /// `cost_driver_values` of driver `utilisation`.
     Utilisation,
-    /// Ticket counts from ITSM (driver `tickets`).
+    /// Ticket counts from ITSM: synchronised tickets, plus driver `tickets`.
     Tickets,
-    /// Effort hours from ITSM (driver `effort`).
+    /// Effort hours from ITSM: synchronised ticket effort, plus driver `effort`.
     Effort,
     /// Headcount of each target cost center (driver `headcount`).
     Headcount,
@@ -66,6 +67,9 @@ pub struct AllocationRule {
     pub source_kind: NodeKind,
     pub source_id: String,
     pub driver: Driver,
+    /// The synchronised utilisation metric that weighs the targets (the
+    /// `utilisation` driver only), e.g. `cpu_seconds`; see [`super::drivers`].
+    pub metric: Option<String>,
     /// Chargeback: the money this rule places is billed to consumers;
     /// otherwise it is shown (showback) only.
     pub chargeable: bool,
@@ -82,6 +86,9 @@ pub struct NewAllocationRule {
     pub source_kind: NodeKind,
     pub source_id: String,
     pub driver: Driver,
+    /// The utilisation metric (the `utilisation` driver only).
+    #[serde(default)]
+    pub metric: Option<String>,
     #[serde(default)]
     pub chargeable: bool,
     pub targets: Vec<RuleTarget>,
@@ -93,6 +100,10 @@ pub struct NewAllocationRule {
 pub struct AllocationRulePatch {
     pub name: Option<String>,
     pub driver: Option<Driver>,
+    /// `null` clears it.
+    #[serde(default, deserialize_with = "crate::patch::nullable")]
+    #[schema(value_type = Option<String>)]
+    pub metric: Option<Option<String>>,
     pub chargeable: Option<bool>,
     pub targets: Option<Vec<RuleTarget>>,
 }
@@ -108,7 +119,7 @@ pub struct RuleFilter {
 }
 
 const MAX_TARGETS: usize = 500;
-const COLUMNS: &str = "id, name, source_kind, source_id, driver, chargeable, targets, created_at, updated_at, version";
+const COLUMNS: &str = "id, name, source_kind, source_id, driver, metric, chargeable, targets, created_at, updated_at, version";
 const SORT: Sortable = Sortable {
     keys: &[("name", "LOWER(name)"), ("source_kind", "source_kind"), ("created_at", "created_at")],
     default: "source_kind,name",
@@ -123,6 +134,7 @@ fn from_row(row: &Row) -> Result<AllocationRule> {
         source_kind: NodeKind::from_db(&row.get::<String>("source_kind")?)?,
         source_id: row.get("source_id")?,
         driver: Driver::from_db(&row.get::<String>("driver")?)?,
+        metric: row.get("metric")?,
         chargeable: row.get("chargeable")?,
         targets: row.json("targets")?,
         created_at: row.get("created_at")?,
@@ -155,8 +167,13 @@ async fn validate(ex: &mut impl Executor, r: &AllocationRule) -> Result<()> {
     let mut fixed_total = Decimal::ZERO;
     for (i, t) in r.targets.iter().enumerate() {
         let at = format!("/targets/{i}");
-        if t.kind.layer() <= r.source_kind.layer() {
-            checks.fail(format!("{at}/kind"), "money flows down: pools to towers to services to cost centers");
+        let service_to_service = r.source_kind == NodeKind::Service && t.kind == NodeKind::Service;
+        if t.kind.layer() <= r.source_kind.layer() && !service_to_service {
+            checks.fail(format!("{at}/kind"), "money flows down: pools to towers to services (or applications) to cost centers");
+            continue;
+        }
+        if service_to_service && t.id == r.source_id {
+            checks.fail(format!("{at}/id"), "a service cannot allocate to itself");
             continue;
         }
         if !seen.insert((t.kind, t.id.clone())) {
@@ -185,7 +202,62 @@ async fn validate(ex: &mut impl Executor, r: &AllocationRule) -> Result<()> {
     if r.driver == Driver::Fixed && checks.is_empty() && fixed_total.is_zero() {
         checks.fail("/targets", "the shares add up to zero");
     }
+    match (&r.metric, r.driver) {
+        (Some(metric), Driver::Utilisation) => checks.text("/metric", metric, 100),
+        (Some(_), _) => checks.fail("/metric", "only the utilisation driver names a metric"),
+        (None, _) => {}
+    }
+    if checks.is_empty() && r.source_kind == NodeKind::Service {
+        if let Some((i, cycle)) = service_cycle(ex, r).await? {
+            checks.fail(format!("/targets/{i}/id"), format!("services would allocate in a circle: {}", cycle.join(" → ")));
+        }
+    }
     checks.finish()
+}
+
+/// Services may allocate to other services (shared services to the
+/// applications that use them), which the engine does in dependency order;
+/// a circle has no such order. Finds the first target of `rule` that closes
+/// one, with the circle's services.
+async fn service_cycle(ex: &mut impl Executor, rule: &AllocationRule) -> Result<Option<(usize, Vec<String>)>> {
+    let mut edges: std::collections::BTreeMap<String, Vec<String>> = std::collections::BTreeMap::new();
+    for other in all(ex).await? {
+        if other.source_kind == NodeKind::Service && other.id != rule.id {
+            edges.insert(other.source_id.clone(), service_targets(&other).collect());
+        }
+    }
+    for (i, target) in rule.targets.iter().enumerate().filter(|(_, t)| t.kind == NodeKind::Service) {
+        if let Some(mut path) = path_between(&edges, &target.id, &rule.source_id) {
+            path.insert(0, rule.source_id.clone());
+            return Ok(Some((i, path)));
+        }
+    }
+    Ok(None)
+}
+
+fn service_targets(rule: &AllocationRule) -> impl Iterator<Item = String> + '_ {
+    rule.targets.iter().filter(|t| t.kind == NodeKind::Service).map(|t| t.id.clone())
+}
+
+/// A path `from` → … → `to` along `edges` (depth first), if there is one.
+fn path_between(edges: &std::collections::BTreeMap<String, Vec<String>>, from: &str, to: &str) -> Option<Vec<String>> {
+    let mut stack = vec![vec![from.to_owned()]];
+    let mut seen = BTreeSet::new();
+    while let Some(path) = stack.pop() {
+        let last = path.last()?.clone();
+        if last == to {
+            return Some(path);
+        }
+        if !seen.insert(last.clone()) {
+            continue;
+        }
+        for next in edges.get(&last).into_iter().flatten() {
+            let mut longer = path.clone();
+            longer.push(next.clone());
+            stack.push(longer);
+        }
+    }
+    None
 }
 
 pub async fn list(db: &Db, filter: &RuleFilter, page: &PageParams) -> Result<Page<AllocationRule>> {
@@ -220,6 +292,7 @@ pub async fn create(db: &Db, who: &Principal, input: NewAllocationRule) -> Resul
         source_kind: input.source_kind,
         source_id: input.source_id,
         driver: input.driver,
+        metric: input.metric.map(|m| m.trim().to_owned()),
         chargeable: input.chargeable,
         targets: input.targets,
         created_at: now,
@@ -229,14 +302,15 @@ pub async fn create(db: &Db, who: &Principal, input: NewAllocationRule) -> Resul
     let mut tx = db.begin().await?;
     validate(&mut tx, &rule).await?;
     query(
-        "INSERT INTO allocation_rules (id, name, source_kind, source_id, driver, chargeable, targets, created_at, updated_at, version) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 1)",
+        "INSERT INTO allocation_rules (id, name, source_kind, source_id, driver, metric, chargeable, targets, created_at, updated_at, version) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 1)",
     )
     .bind(&rule.id)
     .bind(&rule.name)
     .bind(rule.source_kind.as_str())
     .bind(&rule.source_id)
     .bind(rule.driver.as_str())
+    .bind(rule.metric.as_deref())
     .bind(rule.chargeable)
     .bind(targets_json(&rule.targets)?)
     .bind(now)
@@ -256,6 +330,7 @@ pub async fn update(db: &Db, who: &Principal, id: &str, if_match: IfMatch, input
     let after = AllocationRule {
         name: input.name.map(|n| n.trim().to_owned()).unwrap_or_else(|| before.name.clone()),
         driver: input.driver.unwrap_or(before.driver),
+        metric: patch::apply(before.metric.clone(), input.metric.map(|m| m.map(|m| m.trim().to_owned()))),
         chargeable: input.chargeable.unwrap_or(before.chargeable),
         targets: input.targets.unwrap_or_else(|| before.targets.clone()),
         updated_at: Utc::now(),
@@ -263,33 +338,26 @@ pub async fn update(db: &Db, who: &Principal, id: &str, if_match: IfMatch, input
         ..before.clone()
     };
     validate(&mut tx, &after).await?;
-    query(
-        "UPDATE allocation_rules SET name = $1, driver = $2, chargeable = $3, targets = $4, updated_at = $5, version = $6 \
-         WHERE id = $7 AND version = $8",
-    )
-    .bind(&after.name)
-    .bind(after.driver.as_str())
-    .bind(after.chargeable)
-    .bind(targets_json(&after.targets)?)
-    .bind(after.updated_at)
-    .bind(after.version)
-    .bind(id)
-    .bind(before.version)
-    .execute(&mut tx)
-    .await
-    .map_err(Error::from)
-    .and_then(Error::ensure_updated)?;
-    audit::record(&mut tx, who, Action::Update, "allocation_rule", id, Some(&before), Some(&after)).await?;
-    tx.commit().await?;
-    Ok(after)
+    let columns = vec![
+        ("name", (&after.name).into()), ("driver", after.driver.as_str().into()),
+        ("metric", after.metric.as_deref().into()), ("chargeable", after.chargeable.into()),
+        ("targets", targets_json(&after.targets)?.into()), ("updated_at", after.updated_at.into()),
+        ("version", after.version.into()),
+    ];
+    TABLE.update(tx, who, id, (&before, before.version), columns, after).await
 }
+
+const TABLE: patch::Table = patch::Table {
+    name: "allocation_rules",
+    entity: "allocation_rule",
+    duplicate: DUPLICATE,
+    reference: "/source_id",
+    in_use: "other records refer to the allocation rule",
+};
 
 pub async fn delete(db: &Db, who: &Principal, id: &str, if_match: IfMatch) -> Result<()> {
     let mut tx = db.begin().await?;
     let before = get(&mut tx, id).await?;
     if_match.check(before.version, false)?;
-    query("DELETE FROM allocation_rules WHERE id = $1").bind(id).execute(&mut tx).await?;
-    audit::record(&mut tx, who, Action::Delete, "allocation_rule", id, Some(&before), None::<&()>).await?;
-    tx.commit().await?;
-    Ok(())
+    TABLE.delete(tx, who, id, (&before, before.version)).await
 }

@@ -153,11 +153,12 @@ pub async fn seeds(db: &Db, columnar: &Columnar, converter: &mut Converter, peri
 /// Every rule with its targets weighed for `period`, sorted by kind and id.
 pub async fn weighed_rules(ex: &mut impl Executor, period: FiscalPeriod) -> Result<BTreeMap<Node, WeighedRule>> {
     let rules = rules::all(ex).await?;
-    let mut data: HashMap<Driver, HashMap<(NodeKind, String), Decimal>> = HashMap::new();
+    let mut data: HashMap<(Driver, Option<String>), HashMap<(NodeKind, String), Decimal>> = HashMap::new();
     let mut out = BTreeMap::new();
     for rule in rules {
-        if rule.driver != Driver::Fixed && !data.contains_key(&rule.driver) {
-            data.insert(rule.driver, drivers::values(ex, rule.driver, period).await?);
+        let key = (rule.driver, rule.metric.clone());
+        if rule.driver != Driver::Fixed && !data.contains_key(&key) {
+            data.insert(key.clone(), drivers::values(ex, rule.driver, rule.metric.as_deref(), period).await?);
         }
         let mut targets: Vec<(Node, Decimal)> = rule
             .targets
@@ -165,7 +166,7 @@ pub async fn weighed_rules(ex: &mut impl Executor, period: FiscalPeriod) -> Resu
             .map(|t| {
                 let weight = match rule.driver {
                     Driver::Fixed => t.share.unwrap_or_default(),
-                    d => data.get(&d).and_then(|v| v.get(&(t.kind, t.id.clone()))).copied().unwrap_or_default(),
+                    _ => data.get(&key).and_then(|v| v.get(&(t.kind, t.id.clone()))).copied().unwrap_or_default(),
                 };
                 (Node { kind: t.kind, id: t.id.clone() }, weight)
             })

@@ -58,6 +58,8 @@ pub async fn load_if_empty(db: &Db) -> anyhow::Result<()> {
         (count("projects"), count("demands"), count("assets"), count("ledger_lines"), count("budget_lines"));
     let mut rows = write(&mut tx, tables).await.map_err(|e| anyhow::anyhow!("cannot load the demo organisation: {e}"))?;
     rows += prioritisation::write(&mut tx, &mut ctx).await.map_err(|e| anyhow::anyhow!("cannot load the demo scores: {e}"))?;
+    // A blended internal labour rate, so synchronised ITSM effort shows in TCO.
+    query("UPDATE settings SET labour_rate = $1 WHERE id = 1").bind(rust_decimal::Decimal::new(9500, 2)).execute(&mut tx).await?;
     tx.commit().await?;
     tracing::info!(
         projects,

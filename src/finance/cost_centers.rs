@@ -199,34 +199,26 @@ pub async fn update(db: &Db, who: &Principal, id: &str, if_match: IfMatch, input
         ..before.clone()
     };
     validate(&mut tx, &after).await?;
-    query(
-        "UPDATE cost_centers SET code = $1, name = $2, parent_id = $3, owner = $4, description = $5, updated_at = $6, \
-         version = $7 WHERE id = $8 AND version = $9",
-    )
-    .bind(&after.code)
-    .bind(&after.name)
-    .bind(after.parent_id.clone())
-    .bind(after.owner.clone())
-    .bind(after.description.clone())
-    .bind(after.updated_at)
-    .bind(after.version)
-    .bind(id)
-    .bind(before.version)
-    .execute(&mut tx)
-    .await
-    .map_err(|e| Error::from_write(e, DUPLICATE, "/parent_id"))
-    .and_then(Error::ensure_updated)?;
-    audit::record(&mut tx, who, Action::Update, "cost_center", id, Some(&before), Some(&after)).await?;
-    tx.commit().await?;
-    Ok(after)
+    let columns = vec![
+        ("code", (&after.code).into()), ("name", (&after.name).into()),
+        ("parent_id", after.parent_id.clone().into()), ("owner", after.owner.clone().into()),
+        ("description", after.description.clone().into()), ("updated_at", after.updated_at.into()),
+        ("version", after.version.into()),
+    ];
+    TABLE.update(tx, who, id, (&before, before.version), columns, after).await
 }
+
+const TABLE: patch::Table = patch::Table {
+    name: "cost_centers",
+    entity: "cost_center",
+    duplicate: DUPLICATE,
+    reference: "/parent_id",
+    in_use: "the cost center has child cost centers, budget lines, ledger lines, projects or assets",
+};
 
 pub async fn delete(db: &Db, who: &Principal, id: &str, if_match: IfMatch) -> Result<()> {
     let mut tx = db.begin().await?;
     let before = get(&mut tx, id).await?;
     if_match.check(before.version, false)?;
-    query("DELETE FROM cost_centers WHERE id = $1").bind(id).execute(&mut tx).await.map_err(|e| Error::from_delete(e, "the cost center has child cost centers, budget lines, ledger lines, projects or assets"))?;
-    audit::record(&mut tx, who, Action::Delete, "cost_center", id, Some(&before), None::<&()>).await?;
-    tx.commit().await?;
-    Ok(())
+    TABLE.delete(tx, who, id, (&before, before.version)).await
 }

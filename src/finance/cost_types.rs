@@ -162,33 +162,25 @@ pub async fn update(db: &Db, who: &Principal, id: &str, if_match: IfMatch, input
         ..before.clone()
     };
     validate(&after)?;
-    query(
-        "UPDATE cost_types SET code = $1, name = $2, classification = $3, description = $4, updated_at = $5, version = $6 \
-         WHERE id = $7 AND version = $8",
-    )
-    .bind(&after.code)
-    .bind(&after.name)
-    .bind(after.classification.as_str())
-    .bind(after.description.clone())
-    .bind(after.updated_at)
-    .bind(after.version)
-    .bind(id)
-    .bind(before.version)
-    .execute(&mut tx)
-    .await
-    .map_err(|e| Error::from_write(e, DUPLICATE, "/code"))
-    .and_then(Error::ensure_updated)?;
-    audit::record(&mut tx, who, Action::Update, "cost_type", id, Some(&before), Some(&after)).await?;
-    tx.commit().await?;
-    Ok(after)
+    let columns = vec![
+        ("code", (&after.code).into()), ("name", (&after.name).into()),
+        ("classification", after.classification.as_str().into()), ("description", after.description.clone().into()),
+        ("updated_at", after.updated_at.into()), ("version", after.version.into()),
+    ];
+    TABLE.update(tx, who, id, (&before, before.version), columns, after).await
 }
+
+const TABLE: patch::Table = patch::Table {
+    name: "cost_types",
+    entity: "cost_type",
+    duplicate: DUPLICATE,
+    reference: "/code",
+    in_use: "the cost type is used by budget lines or ledger lines",
+};
 
 pub async fn delete(db: &Db, who: &Principal, id: &str, if_match: IfMatch) -> Result<()> {
     let mut tx = db.begin().await?;
     let before = get(&mut tx, id).await?;
     if_match.check(before.version, false)?;
-    query("DELETE FROM cost_types WHERE id = $1").bind(id).execute(&mut tx).await.map_err(|e| Error::from_delete(e, "the cost type is used by budget lines or ledger lines"))?;
-    audit::record(&mut tx, who, Action::Delete, "cost_type", id, Some(&before), None::<&()>).await?;
-    tx.commit().await?;
-    Ok(())
+    TABLE.delete(tx, who, id, (&before, before.version)).await
 }

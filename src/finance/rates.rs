@@ -16,7 +16,7 @@ use crate::db::{Db, Executor, Row, query};
 use crate::error::{Error, Result};
 use crate::http::extract::IfMatch;
 use crate::listing::{Page, PageParams, Select, Sortable};
-use crate::patch::new_id;
+use crate::patch::{self, new_id};
 use crate::validate::{Checks, MAX_SCALE};
 
 /// Rates are refused from this value up: no pair of currencies in use is a
@@ -265,36 +265,27 @@ pub async fn update(db: &Db, who: &Principal, id: &str, if_match: IfMatch, input
         ..before.clone()
     };
     validate(&mut tx, &after).await?;
-    query(
-        "UPDATE exchange_rates SET base_currency = $1, quote_currency = $2, month = $3, rate_type = $4, rate = $5, \
-         updated_at = $6, version = $7 WHERE id = $8 AND version = $9",
-    )
-    .bind(&after.base_currency)
-    .bind(&after.quote_currency)
-    .bind(after.month.to_string())
-    .bind(after.rate_type.as_str())
-    .bind(after.rate)
-    .bind(after.updated_at)
-    .bind(after.version)
-    .bind(id)
-    .bind(before.version)
-    .execute(&mut tx)
-    .await
-    .map_err(|e| Error::from_write(e, DUPLICATE, "/base_currency"))
-    .and_then(Error::ensure_updated)?;
-    audit::record(&mut tx, who, Action::Update, "exchange_rate", id, Some(&before), Some(&after)).await?;
-    tx.commit().await?;
-    Ok(after)
+    let columns = vec![
+        ("base_currency", (&after.base_currency).into()), ("quote_currency", (&after.quote_currency).into()),
+        ("month", after.month.to_string().into()), ("rate_type", after.rate_type.as_str().into()),
+        ("rate", after.rate.into()), ("updated_at", after.updated_at.into()), ("version", after.version.into()),
+    ];
+    TABLE.update(tx, who, id, (&before, before.version), columns, after).await
 }
+
+const TABLE: patch::Table = patch::Table {
+    name: "exchange_rates",
+    entity: "exchange_rate",
+    duplicate: DUPLICATE,
+    reference: "/base_currency",
+    in_use: "other records refer to the exchange rate",
+};
 
 pub async fn delete(db: &Db, who: &Principal, id: &str, if_match: IfMatch) -> Result<()> {
     let mut tx = db.begin().await?;
     let before = get(&mut tx, id).await?;
     if_match.check(before.version, false)?;
-    query("DELETE FROM exchange_rates WHERE id = $1").bind(id).execute(&mut tx).await?;
-    audit::record(&mut tx, who, Action::Delete, "exchange_rate", id, Some(&before), None::<&()>).await?;
-    tx.commit().await?;
-    Ok(())
+    TABLE.delete(tx, who, id, (&before, before.version)).await
 }
 
 /// The rate converting `from` into `to` in `month`: 1 for the same currency,

@@ -178,34 +178,25 @@ pub async fn update(db: &Db, who: &Principal, id: &str, if_match: IfMatch, input
         ..before.clone()
     };
     validate(&mut tx, &after).await?;
-    query(
-        "UPDATE services SET code = $1, name = $2, kind = $3, tower_id = $4, owner = $5, updated_at = $6, version = $7 \
-         WHERE id = $8 AND version = $9",
-    )
-    .bind(&after.code)
-    .bind(&after.name)
-    .bind(after.kind.as_str())
-    .bind(after.tower_id.clone())
-    .bind(after.owner.clone())
-    .bind(after.updated_at)
-    .bind(after.version)
-    .bind(id)
-    .bind(before.version)
-    .execute(&mut tx)
-    .await
-    .map_err(|e| Error::from_write(e, DUPLICATE, "/tower_id"))
-    .and_then(Error::ensure_updated)?;
-    audit::record(&mut tx, who, Action::Update, "service", id, Some(&before), Some(&after)).await?;
-    tx.commit().await?;
-    Ok(after)
+    let columns = vec![
+        ("code", (&after.code).into()), ("name", (&after.name).into()), ("kind", after.kind.as_str().into()),
+        ("tower_id", after.tower_id.clone().into()), ("owner", after.owner.clone().into()),
+        ("updated_at", after.updated_at.into()), ("version", after.version.into()),
+    ];
+    TABLE.update(tx, who, id, (&before, before.version), columns, after).await
 }
+
+const TABLE: patch::Table = patch::Table {
+    name: "services",
+    entity: "service",
+    duplicate: DUPLICATE,
+    reference: "/tower_id",
+    in_use: "the service is named by assets or ledger lines",
+};
 
 pub async fn delete(db: &Db, who: &Principal, id: &str, if_match: IfMatch) -> Result<()> {
     let mut tx = db.begin().await?;
     let before = get(&mut tx, id).await?;
     if_match.check(before.version, false)?;
-    query("DELETE FROM services WHERE id = $1").bind(id).execute(&mut tx).await.map_err(|e| Error::from_delete(e, "the service is named by assets or ledger lines"))?;
-    audit::record(&mut tx, who, Action::Delete, "service", id, Some(&before), None::<&()>).await?;
-    tx.commit().await?;
-    Ok(())
+    TABLE.delete(tx, who, id, (&before, before.version)).await
 }

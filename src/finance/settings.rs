@@ -1,5 +1,6 @@
 //! Organisation-wide finance settings: the reporting currency, the month the
-//! fiscal year starts in, and the discount rate ROI models use by default.
+//! fiscal year starts in, the discount rate ROI models use by default, and
+//! the labour rate that costs ITSM effort in TCO.
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -25,6 +26,10 @@ pub struct Settings {
     /// Yearly discount rate of ROI evaluations (0.08 is 8 %).
     #[schema(value_type = String, example = "0.08")]
     pub discount_rate: rust_decimal::Decimal,
+    /// Cost of one hour of ITSM effort in the reporting currency; TCO leaves
+    /// effort uncosted (null) while it is not set.
+    #[schema(value_type = Option<String>, example = "85.00")]
+    pub labour_rate: Option<rust_decimal::Decimal>,
     pub updated_at: DateTime<Utc>,
     pub version: i64,
 }
@@ -39,6 +44,10 @@ pub struct SettingsPatch {
     /// Greater than -1 and at most 10, a fraction.
     #[schema(value_type = Option<String>)]
     pub discount_rate: Option<rust_decimal::Decimal>,
+    /// Non-negative, at most 6 decimals; `null` clears it.
+    #[serde(default, deserialize_with = "crate::patch::nullable")]
+    #[schema(value_type = Option<String>)]
+    pub labour_rate: Option<Option<rust_decimal::Decimal>>,
 }
 
 /// The currency reports convert into, and the default for new records.
@@ -51,13 +60,14 @@ fn from_row(row: &Row) -> Result<Settings> {
         reporting_currency: row.get("reporting_currency")?,
         fiscal_year_start_month: row.get::<i64>("fiscal_year_start_month")? as i32,
         discount_rate: row.decimal("discount_rate")?,
+        labour_rate: row.opt_decimal("labour_rate")?,
         updated_at: row.get("updated_at")?,
         version: row.get("version")?,
     })
 }
 
 pub async fn get(ex: &mut impl Executor) -> Result<Settings> {
-    let row = query("SELECT reporting_currency, fiscal_year_start_month, discount_rate, updated_at, version FROM settings WHERE id = 1")
+    let row = query("SELECT reporting_currency, fiscal_year_start_month, discount_rate, labour_rate, updated_at, version FROM settings WHERE id = 1")
         .fetch_one(ex)
         .await?;
     from_row(&row)
@@ -78,6 +88,7 @@ pub async fn update(db: &Db, who: &Principal, if_match: IfMatch, input: Settings
         reporting_currency: input.reporting_currency.unwrap_or_else(|| before.reporting_currency.clone()),
         fiscal_year_start_month: input.fiscal_year_start_month.unwrap_or(before.fiscal_year_start_month),
         discount_rate: input.discount_rate.unwrap_or(before.discount_rate),
+        labour_rate: crate::patch::apply(before.labour_rate, input.labour_rate),
         updated_at: Utc::now(),
         version: before.version + 1,
     };
@@ -92,6 +103,13 @@ pub async fn update(db: &Db, who: &Principal, if_match: IfMatch, input: Settings
         "/discount_rate",
         "must be a fraction greater than -1 and at most 10 (0.08 is 8 %), with at most 12 decimals",
     );
+    if let Some(rate) = after.labour_rate {
+        checks.check(
+            !rate.is_sign_negative() && rate <= rust_decimal::Decimal::from(1_000_000) && rate.normalize().scale() <= 6,
+            "/labour_rate",
+            "must be 0 to 1,000,000 per hour with at most 6 decimals",
+        );
+    }
     checks.finish()?;
     if after.fiscal_year_start_month != before.fiscal_year_start_month && periods_in_use(&mut tx).await? {
         return Err(Error::conflict(
@@ -100,12 +118,13 @@ pub async fn update(db: &Db, who: &Principal, if_match: IfMatch, input: Settings
         ));
     }
     query(
-        "UPDATE settings SET reporting_currency = $1, fiscal_year_start_month = $2, discount_rate = $3, updated_at = $4, version = $5 \
-         WHERE id = 1 AND version = $6",
+        "UPDATE settings SET reporting_currency = $1, fiscal_year_start_month = $2, discount_rate = $3, labour_rate = $4, updated_at = $5, \
+         version = $6 WHERE id = 1 AND version = $7",
     )
     .bind(&after.reporting_currency)
     .bind(i64::from(after.fiscal_year_start_month))
     .bind(after.discount_rate)
+    .bind(after.labour_rate)
     .bind(after.updated_at)
     .bind(after.version)
     .bind(before.version)

@@ -10,7 +10,7 @@ use crate::db::{Db, Executor, Row, query};
 use crate::error::{Error, Result};
 use crate::http::extract::IfMatch;
 use crate::listing::{Page, PageParams, Select, Sortable};
-use crate::patch::new_id;
+use crate::patch::{self, new_id};
 use crate::validate::Checks;
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -105,27 +105,21 @@ pub async fn update(db: &Db, who: &Principal, id: &str, if_match: IfMatch, input
         ..before.clone()
     };
     validate(&after)?;
-    query("UPDATE vendors SET name = $1, updated_at = $2, version = $3 WHERE id = $4 AND version = $5")
-        .bind(&after.name)
-        .bind(after.updated_at)
-        .bind(after.version)
-        .bind(id)
-        .bind(before.version)
-        .execute(&mut tx)
-        .await
-        .map_err(|e| Error::from_write(e, DUPLICATE, "/name"))
-        .and_then(Error::ensure_updated)?;
-    audit::record(&mut tx, who, Action::Update, "vendor", id, Some(&before), Some(&after)).await?;
-    tx.commit().await?;
-    Ok(after)
+    let columns = vec![("name", (&after.name).into()), ("updated_at", after.updated_at.into()), ("version", after.version.into())];
+    TABLE.update(tx, who, id, (&before, before.version), columns, after).await
 }
+
+const TABLE: patch::Table = patch::Table {
+    name: "vendors",
+    entity: "vendor",
+    duplicate: DUPLICATE,
+    reference: "/name",
+    in_use: "the vendor is named by assets or ledger lines",
+};
 
 pub async fn delete(db: &Db, who: &Principal, id: &str, if_match: IfMatch) -> Result<()> {
     let mut tx = db.begin().await?;
     let before = get(&mut tx, id).await?;
     if_match.check(before.version, false)?;
-    query("DELETE FROM vendors WHERE id = $1").bind(id).execute(&mut tx).await.map_err(|e| Error::from_delete(e, "the vendor is named by assets or ledger lines"))?;
-    audit::record(&mut tx, who, Action::Delete, "vendor", id, Some(&before), None::<&()>).await?;
-    tx.commit().await?;
-    Ok(())
+    TABLE.delete(tx, who, id, (&before, before.version)).await
 }

@@ -667,22 +667,21 @@ pub async fn update(db: &Db, who: &Principal, id: &str, if_match: IfMatch, input
     Ok(after)
 }
 
+const TABLE: patch::Table = patch::Table {
+    name: "ledger_lines",
+    entity: "ledger_line",
+    duplicate: "the line exists already",
+    reference: "/cost_center_id",
+    in_use: "other records refer to the ledger line",
+};
+
 /// Removes a line (`If-Match` required). Its `(source, source_key)` becomes
 /// free again, so the source may post the line anew.
 pub async fn delete(db: &Db, who: &Principal, id: &str, if_match: IfMatch) -> Result<()> {
     let mut tx = db.begin().await?;
     let before = get(&mut tx, id).await?;
     if_match.check(before.version, true)?;
-    query("DELETE FROM ledger_lines WHERE id = $1 AND version = $2")
-        .bind(id)
-        .bind(before.version)
-        .execute(&mut tx)
-        .await
-        .map_err(Error::from)
-        .and_then(Error::ensure_updated)?;
-    audit::record(&mut tx, who, Action::Delete, "ledger_line", id, Some(&before), None::<&()>).await?;
-    tx.commit().await?;
-    Ok(())
+    TABLE.delete(tx, who, id, (&before, before.version)).await
 }
 
 #[cfg(test)]

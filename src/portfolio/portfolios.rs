@@ -131,29 +131,24 @@ pub async fn update(db: &Db, who: &Principal, id: &str, if_match: IfMatch, input
         ..before.clone()
     };
     validate(&after.name, after.description.as_deref(), &after.owner)?;
-    query("UPDATE portfolios SET name = $1, description = $2, owner = $3, updated_at = $4, version = $5 WHERE id = $6 AND version = $7")
-        .bind(&after.name)
-        .bind(after.description.clone())
-        .bind(&after.owner)
-        .bind(after.updated_at)
-        .bind(after.version)
-        .bind(id)
-        .bind(before.version)
-        .execute(&mut tx)
-        .await
-        .map_err(|e| Error::from_write(e, "a portfolio with this name exists already", "/name"))
-        .and_then(Error::ensure_updated)?;
-    audit::record(&mut tx, who, Action::Update, "portfolio", id, Some(&before), Some(&after)).await?;
-    tx.commit().await?;
-    Ok(after)
+    let columns = vec![
+        ("name", (&after.name).into()), ("description", after.description.clone().into()),
+        ("owner", (&after.owner).into()), ("updated_at", after.updated_at.into()), ("version", after.version.into()),
+    ];
+    TABLE.update(tx, who, id, (&before, before.version), columns, after).await
 }
+
+const TABLE: patch::Table = patch::Table {
+    name: "portfolios",
+    entity: "portfolio",
+    duplicate: "a portfolio with this name exists already",
+    reference: "/name",
+    in_use: "the portfolio still has programs, projects or demands",
+};
 
 pub async fn delete(db: &Db, who: &Principal, id: &str, if_match: IfMatch) -> Result<()> {
     let mut tx = db.begin().await?;
     let before = get(&mut tx, id).await?;
     if_match.check(before.version, false)?;
-    query("DELETE FROM portfolios WHERE id = $1").bind(id).execute(&mut tx).await.map_err(|e| Error::from_delete(e, "the portfolio still has programs, projects or demands"))?;
-    audit::record(&mut tx, who, Action::Delete, "portfolio", id, Some(&before), None::<&()>).await?;
-    tx.commit().await?;
-    Ok(())
+    TABLE.delete(tx, who, id, (&before, before.version)).await
 }

@@ -457,14 +457,19 @@ pub async fn transition(db: &Db, who: &Principal, id: &str, if_match: IfMatch, s
     Ok(after)
 }
 
+const TABLE: patch::Table = patch::Table {
+    name: "projects",
+    entity: "project",
+    duplicate: "a project with this code exists already",
+    reference: "/code",
+    in_use: "the project has budget lines, ledger lines or other records; cancel it instead",
+};
+
 pub async fn delete(db: &Db, who: &Principal, id: &str, if_match: IfMatch) -> Result<()> {
     let mut tx = db.begin().await?;
     let before = get_detail(&mut tx, id).await?;
     if_match.check(before.project.version, false)?;
-    query("DELETE FROM projects WHERE id = $1").bind(id).execute(&mut tx).await.map_err(|e| Error::from_delete(e, "the project has budget lines, ledger lines or other records; cancel it instead"))?;
-    audit::record(&mut tx, who, Action::Delete, "project", id, Some(&before), None::<&()>).await?;
-    tx.commit().await?;
-    Ok(())
+    TABLE.delete(tx, who, id, (&before, before.project.version)).await
 }
 
 /// A short code such as `PRJ-3F9A1C`, from the random bits of a UUIDv7.

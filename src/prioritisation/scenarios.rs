@@ -24,7 +24,7 @@ use crate::finance::budgets::lines::NewBudgetLine;
 use crate::finance::budgets::{self, BudgetKind, BudgetVersionDetail, NewBudgetVersion};
 use crate::finance::cost_types::Classification;
 use crate::http::extract::IfMatch;
-use crate::patch::new_id;
+use crate::patch::{self, new_id};
 use crate::portfolio::estimates::YearEstimate;
 use crate::validate::Checks;
 
@@ -358,15 +358,20 @@ pub async fn replace_items(db: &Db, who: &Principal, id: &str, if_match: IfMatch
     Ok(after)
 }
 
+const TABLE: patch::Table = patch::Table {
+    name: "scenarios",
+    entity: "scenario",
+    duplicate: "this portfolio has a scenario with this name already",
+    reference: "/name",
+    in_use: "other records refer to the scenario",
+};
+
 pub async fn delete(db: &Db, who: &Principal, id: &str, if_match: IfMatch) -> Result<()> {
     let mut tx = db.begin().await?;
     let before = get(&mut tx, id).await?;
     if_match.check(before.scenario.version, true)?;
     ensure_draft(&before.scenario)?;
-    query("DELETE FROM scenarios WHERE id = $1").bind(id).execute(&mut tx).await?;
-    audit::record(&mut tx, who, Action::Delete, "scenario", id, Some(&before), None::<&()>).await?;
-    tx.commit().await?;
-    Ok(())
+    TABLE.delete(tx, who, id, (&before, before.scenario.version)).await
 }
 
 /// The included items with their horizon amounts (shifted and funded).

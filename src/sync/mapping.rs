@@ -505,7 +505,7 @@ async fn asset(tx: &mut Tx, cx: &Context<'_>, c: &Candidate, f: &Fields<'_>) -> 
     if let Some(state) = state.filter(|s| owns && *s != current_state) {
         use crate::lifecycle::Lifecycle;
         if current_state.next().contains(&state) {
-            assets::transition_in(tx, cx.who, after, Transition { to: state, reason: Some(format!("reported by {}", cx.source())) }).await?;
+            assets::transition_in(tx, cx.who, after, Transition { to: state, reason: Some(format!("reported by {}", cx.source())), disposed_on: None }).await?;
         }
     }
     Ok((Change::Updated, Some(id)))
@@ -544,7 +544,7 @@ pub async fn retire(tx: &mut Tx, cx: &Context<'_>, gone: Vec<Gone>) -> Result<()
                 let Ok(asset) = assets::get(tx, &target).await else { continue };
                 if others == 0 && asset.state.next().contains(&AssetState::Retired) {
                     let reason = format!("no longer reported by {} (stream {})", cx.source(), cx.stream.name);
-                    assets::transition_in(tx, cx.who, asset, Transition { to: AssetState::Retired, reason: Some(reason) }).await?;
+                    assets::transition_in(tx, cx.who, asset, Transition { to: AssetState::Retired, reason: Some(reason), disposed_on: None }).await?;
                 }
             }
             Some(Kind::ConfigurationItem) => {

@@ -16,7 +16,8 @@ use std::sync::{Arc, Mutex};
 use axum::extract::{Path as AxumPath, Query as AxumQuery, State as AxumState};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use itbm::auth::Role::Admin;
+use itbm::auth::Role::{Admin, Finance};
+use itbm::db::query;
 use serde_json::{Value, json};
 
 use crate::db_test;
@@ -576,15 +577,19 @@ fn jira_issue(key: &str, issue_type: &str, created: &str, updated: &str, seconds
     })
 }
 
-db_test!(async fn jira_requests_become_effort_by_service_and_later_runs_read_only_what_changed(app) {
-    let issues = vec![
+/// March 2024 at the help desk, with offsets, no effort, and an impossible date.
+fn help_desk_issues() -> Vec<Value> {
+    vec![
         jira_issue("HELP-1", "Service Request", "2024-03-01T09:00:00.000+0100", "2024-03-01T10:00:00.000+0100", Some(5400)),
         jira_issue("HELP-2", "Incident", "2024-03-02T08:00:00.000-0500", "2024-03-03T08:00:00.000-0500", Some(400)),
         jira_issue("HR-1", "Change", "2024-03-04T23:30:00.000+0700", "2024-03-05T01:00:00.000+0700", None),
         jira_issue("HELP-3", "Incident", "2024-02-30T10:00:00.000+0000", "2024-03-09T12:00:00.000+0000", Some(3600)),
         jira_issue("HELP-4", "Problem", "2024-03-10T00:15:00.000+0200", "2024-03-10T00:15:00.000+0200", Some(60)),
-    ];
-    let source = Jira { issues: Arc::new(Mutex::new(issues)), searches: Arc::default() };
+    ]
+}
+
+db_test!(async fn jira_requests_become_effort_by_service_and_later_runs_read_only_what_changed(app) {
+    let source = Jira { issues: Arc::new(Mutex::new(help_desk_issues())), searches: Arc::default() };
     let faults = Faults::default();
     let addr = jira(source.clone(), &faults).await;
     let config = json!({ "base_url": format!("http://{addr}"), "jql": "project in (HELP, HR)", "email": "agent@example.com", "page_size": 2 });
@@ -783,3 +788,163 @@ db_test!(async fn prometheus_drivers_become_utilisation_by_host_from_a_real_serv
     assert_eq!(what, "configuration-error");
     assert!(why.contains("driver broken") && why.contains("bad_data"), "{why}");
 });
+
+// ---- through the sync engine into cost allocation and TCO ----
+
+/// Runs a sync of `instance` through the engine and waits for its end.
+async fn sync_to_end(app: &TestApp, instance: &str) -> Value {
+    let run = app.post(Admin, &format!("/api/v1/plugin-instances/{instance}/sync-runs"), json!({})).await.expect(202).id();
+    for _ in 0..1200 {
+        let shown = app.get(Admin, &format!("/api/v1/sync-runs/{run}")).await.expect(200).body;
+        if shown["status"] != "running" {
+            return shown;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("the sync run {run} did not end within 120 s");
+}
+
+async fn service_with_code(app: &TestApp, id: &str, code: &str) {
+    query("INSERT INTO services (id, code, name, kind, created_at, updated_at) VALUES ($1, $2, $2, 'application', $3, $3)")
+        .bind(id)
+        .bind(code)
+        .bind(chrono::Utc::now())
+        .execute(&mut app.db.clone())
+        .await
+        .unwrap();
+}
+
+fn dec(v: &Value) -> rust_decimal::Decimal {
+    v.as_str().unwrap_or_else(|| panic!("a decimal string, got {v}")).parse().unwrap()
+}
+
+db_test!(
+    /// Real Prometheus measurements, synchronised through the engine, weigh a
+    /// utilisation rule: the hosting tower's cost goes to the service whose
+    /// host was measured (none to one without measurements), and that money is
+    /// the service's ITOM usage share in its TCO, and the host asset's.
+    async fn prometheus_utilisation_synced_through_the_engine_drives_allocation_and_tco(app) {
+        let f = crate::ledger::fixtures(&app).await;
+        service_with_code(&app, "svc-node", "node").await;
+        let dir = tempfile::tempdir().unwrap();
+        let started = chrono::Utc::now();
+        let prometheus = RealPrometheus::start(dir.path()).await;
+        tokio::time::sleep(std::time::Duration::from_secs(7)).await;
+        let config = json!({
+            "base_url": format!("http://{}", prometheus.addr),
+            "drivers": [{ "name": "cpu_seconds", "query": "sum by (instance, job) (increase(node_cpu_seconds_total[5s]))", "unit": "cpu-seconds", "service_label": "job" }],
+            "step": "2s",
+            "start": started.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+            "lag": "1s",
+            "points_per_page": 2
+        });
+        let plugin = install_connector(&app, "prometheus").await;
+        let id = connector(&app, &plugin, prometheus.addr, config, json!({})).await;
+        let run = sync_to_end(&app, &id).await;
+        assert_eq!(run["status"], "succeeded", "{run}");
+        assert_eq!(run["counts"]["rejected"], 0, "{run}");
+        assert!(run["counts"]["inserted"].as_i64().unwrap() >= 2, "{run}");
+        let rows = query("SELECT subject, service_id FROM utilisation WHERE metric = 'cpu_seconds'").fetch_all(&mut app.db.clone()).await.unwrap();
+        assert!(rows.iter().all(|r| r.get::<Option<String>>("service_id").unwrap().as_deref() == Some("svc-node")));
+
+        // This period's hosting cost: 500.00 on the compute tower, split by CPU seconds.
+        let today = chrono::Utc::now().date_naive();
+        let settings = app.get(Finance, "/api/v1/settings").await.expect(200).body;
+        assert_eq!(settings["fiscal_year_start_month"], 1);
+        let period = format!("FY{}-P{:02}", today.format("%Y"), today.format("%m").to_string().parse::<u32>().unwrap());
+        app.post(Finance, "/api/v1/ledger/lines", json!({
+            "entry_date": today, "amount": "500.00", "currency": "USD", "cost_type_id": f.opex_type_id,
+            "cost_center_id": f.cost_center_id, "tower_id": "tower-v4-compute"
+        }))
+        .await
+        .expect(201);
+        let rule = json!({ "name": "Compute by CPU", "source_kind": "tower", "source_id": "tower-v4-compute", "driver": "utilisation",
+            "metric": "cpu_seconds", "targets": [{ "kind": "service", "id": "svc-node" }, { "kind": "service", "id": f.service_id }] });
+        let rule = app.post(Finance, "/api/v1/costs/allocation/rules", rule).await.expect(201);
+        assert_eq!(rule.body["metric"], "cpu_seconds");
+        let allocated = app.post(Finance, "/api/v1/costs/allocation/runs", json!({ "fiscal_period": period })).await.expect(201).body;
+        let run_id = allocated["id"].as_str().unwrap();
+        let flows = app.get(Finance, &format!("/api/v1/costs/allocation/runs/{run_id}/flows")).await.expect(200).body;
+        let to = |service: &str| flows.as_array().unwrap().iter().filter(|f| f["target_id"] == service && f["source_kind"] == "tower").map(|f| dec(&f["amount"])).sum::<rust_decimal::Decimal>();
+        assert_eq!(to("svc-node"), "500.00".parse().unwrap(), "{flows}");
+        assert_eq!(to(&f.service_id), rust_decimal::Decimal::ZERO, "no measurements, no share");
+
+        let tco = app.get(Finance, "/api/v1/services/svc-node/tco").await.expect(200).body;
+        assert_eq!(dec(&tco["itom_usage_share"]), "500.00".parse().unwrap(), "{tco}");
+        let crm = app.get(Finance, &format!("/api/v1/services/{}/tco", f.service_id)).await.expect(200).body;
+        assert_eq!(crm["itom_usage_share"], Value::Null, "nothing utilisation-driven reached it: {crm}");
+        // The measured host, registered as an asset of the service, carries all of it.
+        let host = prometheus.exporter.split(':').next().unwrap();
+        let asset = app.post(Finance, "/api/v1/assets", json!({ "name": host, "kind": "hardware", "service_id": "svc-node", "currency": "USD" })).await.expect(201).id();
+        let asset_tco = app.get(Finance, &format!("/api/v1/assets/{asset}/tco")).await.expect(200).body;
+        assert_eq!(dec(&asset_tco["itom_usage_share"]), "500.00".parse().unwrap(), "{asset_tco}");
+        assert_eq!(dec(&asset_tco["tco"]), "500.00".parse().unwrap());
+    }
+);
+
+db_test!(
+    /// Jira requests synchronised through the engine become ticket and effort
+    /// drivers per service for the period they were opened in, and effort in
+    /// the service's TCO, costed at the labour rate once one is set.
+    async fn jira_effort_synced_through_the_engine_drives_allocation_and_tco(app) {
+        let f = crate::ledger::fixtures(&app).await;
+        let mut issues = help_desk_issues();
+        issues.push(jira_issue("HELP-6", "Incident", "2024-04-01T10:00:00.000+0000", "2024-04-01T11:00:00.000+0000", Some(7200)));
+        let source = Jira { issues: Arc::new(Mutex::new(issues)), searches: Arc::default() };
+        let addr = jira(source, &Faults::default()).await;
+        let config = json!({ "base_url": format!("http://{addr}"), "jql": "project in (HELP, HR)", "email": "agent@example.com", "page_size": 2 });
+        let plugin = install_connector(&app, "jira").await;
+        let id = connector(&app, &plugin, addr, config, json!({ "api_token": TOKEN })).await;
+        let run = sync_to_end(&app, &id).await;
+        assert_eq!(run["status"], "succeeded", "{run}");
+        assert_eq!(run["counts"]["rejected"], 1, "HELP-3's impossible date: {run}");
+        let again = sync_to_end(&app, &id).await;
+        assert_eq!((again["counts"]["inserted"].as_i64(), again["counts"]["updated"].as_i64()), (Some(0), Some(0)), "a second run changes nothing: {again}");
+        let services: Vec<(String, String)> = query("SELECT id, code FROM services WHERE code IN ('HELP', 'HR') ORDER BY code")
+            .fetch_all(&mut app.db.clone())
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| (r.get("id").unwrap(), r.get("code").unwrap()))
+            .collect();
+        let (help, hr) = (services[0].0.clone(), services[1].0.clone());
+
+        // March 2024: HELP has three tickets stored (1.5 + 0.1111 + 0.0167 hours), HR one of no effort.
+        app.post(Finance, "/api/v1/ledger/lines", json!({
+            "entry_date": "2024-03-15", "amount": "400.00", "currency": "USD", "cost_type_id": f.opex_type_id,
+            "cost_center_id": f.cost_center_id, "tower_id": "tower-v4-end-user"
+        }))
+        .await
+        .expect(201);
+        let targets = json!([{ "kind": "service", "id": help }, { "kind": "service", "id": hr }]);
+        let rule = app.post(Finance, "/api/v1/costs/allocation/rules", json!({ "name": "Service desk by tickets", "source_kind": "tower",
+            "source_id": "tower-v4-end-user", "driver": "tickets", "targets": targets })).await.expect(201);
+        let shares = |run: Value| {
+            let app = &app;
+            let (help, hr) = (help.clone(), hr.clone());
+            async move {
+                let id = run["id"].as_str().unwrap().to_owned();
+                let flows = app.get(Finance, &format!("/api/v1/costs/allocation/runs/{id}/flows")).await.expect(200).body;
+                let to = |s: &str| flows.as_array().unwrap().iter().filter(|f| f["target_id"] == s).map(|f| dec(&f["amount"])).sum::<rust_decimal::Decimal>();
+                (to(&help).to_string(), to(&hr).to_string())
+            }
+        };
+        let by_tickets = app.post(Finance, "/api/v1/costs/allocation/runs", json!({ "fiscal_period": "FY2024-P03" })).await.expect(201).body;
+        assert_eq!(shares(by_tickets).await, ("300.00".to_owned(), "100.00".to_owned()));
+        app.patch(Finance, &format!("/api/v1/costs/allocation/rules/{}", rule.id()), json!({ "driver": "effort" }), Some(&rule.etag())).await.expect(200);
+        let by_effort = app.post(Finance, "/api/v1/costs/allocation/runs", json!({ "fiscal_period": "FY2024-P03" })).await.expect(201).body;
+        assert_eq!(shares(by_effort).await, ("400.00".to_owned(), "0".to_owned()), "HR's ticket took no effort");
+
+        // Effort hours in TCO; costed only with a labour rate.
+        let tco = app.get(Finance, &format!("/api/v1/services/{help}/tco?as_of=2024-03-31")).await.expect(200).body;
+        assert_eq!((dec(&tco["itsm_effort_hours"]), &tco["itsm_effort"]), ("1.6278".parse().unwrap(), &Value::Null), "{tco}");
+        let settings = app.get(Finance, "/api/v1/settings").await.expect(200);
+        app.patch(Finance, "/api/v1/settings", json!({ "labour_rate": "-1" }), Some(&settings.etag())).await.expect_problem(422, Some("/labour_rate"));
+        app.patch(Finance, "/api/v1/settings", json!({ "labour_rate": "80" }), Some(&settings.etag())).await.expect(200);
+        let tco = app.get(Finance, &format!("/api/v1/services/{help}/tco?as_of=2024-03-31")).await.expect(200).body;
+        assert_eq!(dec(&tco["itsm_effort"]), "130.22".parse().unwrap(), "1.6278 h × 80, to the cent: {tco}");
+        assert_eq!(dec(&tco["tco"]), dec(&tco["itsm_effort"]), "the service has no other cost");
+        let april = app.get(Finance, &format!("/api/v1/services/{help}/tco?as_of=2024-04-30")).await.expect(200).body;
+        assert_eq!(dec(&april["itsm_effort_hours"]), "3.6278".parse().unwrap(), "HELP-6 was opened in April");
+    }
+);

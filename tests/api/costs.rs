@@ -588,3 +588,51 @@ db_test!(
         assert_eq!(d(&run["unallocated_total"]), "90.00".parse().unwrap());
     }
 );
+
+db_test!(
+    /// A shared service allocates to the applications that use it, which
+    /// allocate on to consumers: the engine lets the shared service send
+    /// first, and the money arrives whole. Rules that would make services
+    /// allocate in a circle are refused, naming the target and the circle.
+    async fn shared_services_allocate_to_applications_and_circles_are_refused(app) {
+        world(&app).await;
+        let lines: Vec<Line> = vec![
+            ("2027-01-10".into(), "900.00".into(), "USD", None, None, Some("svc-web"), "{}".into()),
+            ("2027-01-11".into(), "100.00".into(), "USD", None, None, Some("svc-crm"), "{}".into()),
+        ];
+        import(&app, &lines, 0).await;
+        let rule = |source: &str, targets: Vec<(&str, &str, &str)>| {
+            let targets: Vec<Value> = targets.into_iter().map(|(kind, id, share)| json!({"kind": kind, "id": id, "share": share})).collect();
+            json!({"name": format!("{source} out"), "source_kind": "service", "source_id": source, "driver": "fixed", "chargeable": true, "targets": targets})
+        };
+        // svc-web hosts svc-crm and svc-erp; each application is used by one consumer.
+        app.post(Finance, "/api/v1/costs/allocation/rules", rule("svc-web", vec![("service", "svc-crm", "2"), ("service", "svc-erp", "1")])).await.expect(201);
+        app.post(Finance, "/api/v1/costs/allocation/rules", rule("svc-crm", vec![("cost_center", "cc-sales", "1")])).await.expect(201);
+        let erp = app.post(Finance, "/api/v1/costs/allocation/rules", rule("svc-erp", vec![("cost_center", "cc-finance", "1")])).await.expect(201);
+
+        let run = app.post(Finance, "/api/v1/costs/allocation/runs", json!({"fiscal_period": "FY2027-P01"})).await.expect(201).body;
+        assert_eq!((d(&run["allocated_total"]), d(&run["unallocated_total"])), ("1000.00".parse().unwrap(), Decimal::ZERO));
+        let id = run["id"].as_str().unwrap();
+        let flows = app.get(Viewer, &format!("/api/v1/costs/allocation/runs/{id}/flows")).await.expect(200).body;
+        assert_conserved(&run, flows.as_array().unwrap());
+        let sales = app.get(Viewer, &format!("/api/v1/costs/allocation/runs/{id}/statements/cc-sales")).await.expect(200).body;
+        assert_eq!(d(&sales["total"]), "700.00".parse().unwrap(), "its own 100.00 and two thirds of hosting");
+        let finance = app.get(Viewer, &format!("/api/v1/costs/allocation/runs/{id}/statements/cc-finance")).await.expect(200).body;
+        assert_eq!(d(&finance["total"]), "300.00".parse().unwrap());
+
+        // svc-erp → svc-web would close svc-web → svc-erp → svc-web.
+        let circle = app
+            .patch(Finance, &format!("/api/v1/costs/allocation/rules/{}", erp.id()), json!({"targets": [{"kind": "service", "id": "svc-web", "share": "1"}]}), Some(&erp.etag()))
+            .await
+            .expect_problem(422, Some("/targets/0/id"));
+        assert!(circle.text.contains("svc-erp → svc-web → svc-erp"), "{}", circle.text);
+        app.post(Finance, "/api/v1/costs/allocation/rules", rule("svc-email", vec![("service", "svc-email", "1")]))
+            .await
+            .expect_problem(422, Some("/targets/0/id"));
+        // Only the utilisation driver names a metric.
+        let mut with_metric = rule("svc-email", vec![("cost_center", "cc-hr", "1")]);
+        with_metric["metric"] = json!("cpu_seconds");
+        app.post(Finance, "/api/v1/costs/allocation/rules", with_metric).await.expect_problem(422, Some("/metric"));
+        assert_eq!(app.count("allocation_rules").await, 3, "nothing written when refused");
+    }
+);

@@ -202,3 +202,49 @@ db_test!(async fn a_depreciation_run_posts_each_asset_and_period_once(app) {
     assert_eq!(items[0]["service_id"], f.service_id);
     assert_eq!(items[7]["fiscal_period"], "FY2026-P08");
 });
+
+db_test!(
+    /// A disposed asset depreciates through the period it was disposed in and
+    /// no further: its schedule ends there and says what was left, its value
+    /// afterwards is nothing (the carrying amount is written off), and runs
+    /// post no later periods.
+    async fn a_disposed_asset_stops_depreciating_on_its_disposal_date(app) {
+        let f = fixtures(&app).await;
+        let id = create(&app, asset(&f, "Old server", "2400", "0", "straight_line", "full_month", 24, "2026-01-05")).await;
+        let steps = format!("/api/v1/assets/{id}/transitions");
+        app.post(Finance, &steps, json!({ "to": "deployed" })).await.expect(200);
+        // A disposal date belongs to a disposal, is not in the future, nor before service began.
+        app.post(Finance, &steps, json!({ "to": "retired", "disposed_on": "2026-06-10" })).await.expect_problem(422, Some("/disposed_on"));
+        app.post(Finance, &steps, json!({ "to": "retired" })).await.expect(200);
+        for day in ["2025-12-31", "2999-01-01"] {
+            app.post(Finance, &steps, json!({ "to": "disposed", "disposed_on": day })).await.expect_problem(422, Some("/disposed_on"));
+        }
+        let unchanged = app.get(Viewer, &format!("/api/v1/assets/{id}")).await.expect(200).body;
+        assert_eq!((&unchanged["state"], &unchanged["disposed_on"]), (&json!("retired"), &Value::Null), "nothing changed");
+        let disposed = app.post(Finance, &steps, json!({ "to": "disposed", "disposed_on": "2026-06-10" })).await.expect(200);
+        assert_eq!(disposed.body["disposed_on"], "2026-06-10");
+
+        let s = schedule(&app, &id, "book").await;
+        let periods = s["periods"].as_array().unwrap();
+        assert_eq!(periods.len(), 6, "January to June, the month of disposal included");
+        assert_eq!(periods.last().unwrap()["fiscal_period"], "FY2026-P06");
+        assert_eq!(dec(&s["not_depreciated"]), d("1800"));
+        let depreciated: Decimal = periods.iter().map(|p| dec(&p["amount"])).sum();
+        assert_eq!(depreciated + dec(&s["not_depreciated"]), dec(&s["depreciable_amount"]));
+
+        let value = |date: &'static str| {
+            let app = &app;
+            let id = id.clone();
+            async move { app.get(Viewer, &format!("/api/v1/assets/{id}/value?date={date}")).await.expect(200).body }
+        };
+        let before = value("2026-05-31").await;
+        assert_eq!((dec(&before["book_value"]), dec(&before["written_off"])), (d("1900"), d("0")));
+        let after = value("2027-03-01").await;
+        assert_eq!(dec(&after["accumulated_depreciation"]), d("600"));
+        assert_eq!((dec(&after["book_value"]), dec(&after["written_off"])), (d("0"), d("1800")));
+
+        let run = app.post(Finance, "/api/v1/depreciation/runs", json!({ "through_period": "FY2027-P12" })).await.expect(200);
+        assert_eq!(run.body["lines_posted"], 6, "{}", run.text);
+        assert_eq!(run.body["posted"], json!([{ "currency": "USD", "amount": "600.00" }]));
+    }
+);

@@ -88,9 +88,16 @@ pub struct DepreciationSchedule {
     pub asset_id: String,
     pub book: Book,
     pub settings: ScheduleSettings,
-    /// `cost − salvage`: what the periods add up to, exactly.
+    /// `cost − salvage`: what the periods add up to, exactly (with
+    /// `not_depreciated` for a disposed asset).
     #[schema(value_type = String, example = "2100.00")]
     pub depreciable_amount: Decimal,
+    /// The asset was disposed of that day: the schedule ends with the period
+    /// that holds the day (depreciated in full).
+    pub disposed_on: Option<NaiveDate>,
+    /// What disposal left undepreciated: `depreciable_amount` minus the periods.
+    #[schema(value_type = String, example = "0")]
+    pub not_depreciated: Decimal,
     pub periods: Vec<PeriodDepreciation>,
     pub years: Vec<YearDepreciation>,
 }
@@ -105,8 +112,12 @@ pub struct AssetValue {
     pub cost: Decimal,
     #[schema(value_type = String, example = "520.00")]
     pub accumulated_depreciation: Decimal,
+    /// `cost − accumulated_depreciation − written_off`; 0 once disposed of.
     #[schema(value_type = String, example = "1880.00")]
     pub book_value: Decimal,
+    /// The carrying amount taken off the books at disposal (0 before it).
+    #[schema(value_type = String, example = "0")]
+    pub written_off: Decimal,
 }
 
 /// The decimal places of `currency` (ISO 4217 minor units).
@@ -150,15 +161,21 @@ pub(crate) fn compute(
         in_service: settings.in_service_date,
         minor_units,
     };
-    let periods = match schedule::compute(&basis, calendar) {
+    let mut periods = match schedule::compute(&basis, calendar) {
         Ok(p) => p,
         Err(e) => return Ok(Err(e.to_string())),
     };
+    if let Some(day) = asset.disposed_on {
+        periods.retain(|p| p.start_date <= day);
+    }
     let years = schedule::by_year(&periods);
+    let depreciable_amount = settings.cost - settings.salvage;
     Ok(Ok(DepreciationSchedule {
         asset_id: asset.id.clone(),
         book,
-        depreciable_amount: settings.cost - settings.salvage,
+        depreciable_amount,
+        disposed_on: asset.disposed_on,
+        not_depreciated: depreciable_amount - periods.iter().map(|p| p.amount).sum::<Decimal>(),
         settings,
         periods,
         years,
@@ -196,6 +213,8 @@ pub(crate) fn value_on(asset: &Asset, date: NaiveDate, book: Book, calendar: &Fi
             return Err(Error::Validation(vec![FieldError::param("date", format!("asset {} cannot be valued: {reason}", asset.id))]));
         }
     };
+    let carrying = cost - accumulated;
+    let written_off = if asset.disposed_on.is_some_and(|day| day <= date) { carrying } else { Decimal::ZERO };
     Ok(AssetValue {
         asset_id: asset.id.clone(),
         book,
@@ -203,7 +222,8 @@ pub(crate) fn value_on(asset: &Asset, date: NaiveDate, book: Book, calendar: &Fi
         currency: asset.currency.clone(),
         cost,
         accumulated_depreciation: accumulated,
-        book_value: cost - accumulated,
+        book_value: carrying - written_off,
+        written_off,
     })
 }
 

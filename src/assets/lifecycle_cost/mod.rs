@@ -11,11 +11,13 @@
 //!   support contracts, licences, cloud charges. For a service, every line
 //!   booked to the service or to one of its assets counts (CapEx ones as
 //!   acquisition, OpEx ones as running costs);
-//! * **ITSM effort** and **ITOM usage share** come from the hooks in
-//!   [`hooks`]; they are null until the service-management and operations
-//!   sync stores effort and utilisation;
+//! * **ITSM effort** (synchronised ticket hours at the labour rate) and
+//!   **ITOM usage share** (utilisation-driven allocation) come from
+//!   [`hooks`], which says exactly how; each is null when it cannot be
+//!   costed (no labour rate; no utilisation-driven allocation);
 //! * **residual value** is the book value on `as_of` of a depreciating asset
-//!   (what has not been consumed yet), else its recorded `residual_value`.
+//!   (what has not been consumed yet), else its recorded `residual_value`;
+//!   0 once the asset is disposed of.
 //!
 //! Depreciation lines (source `depreciation`) never count: they spread the
 //! acquisition over time and would count it twice. Amounts convert into the
@@ -82,10 +84,14 @@ pub struct Tco {
     pub running_costs: Decimal,
     /// Ledger costs by cost type (acquisition and running).
     pub by_cost_type: Vec<CostTypeAmount>,
-    /// Null until ITSM effort is synchronised (see the hooks).
+    /// Hours of the synchronised ITSM tickets on the scope.
+    #[schema(value_type = String)]
+    pub itsm_effort_hours: Decimal,
+    /// Those hours at the finance settings' labour rate; null while no rate is set.
     #[schema(value_type = Option<String>)]
     pub itsm_effort: Option<Decimal>,
-    /// Null until ITOM utilisation is synchronised (see the hooks).
+    /// Shared cost placed by utilisation (ITOM) in the TBM allocation; null
+    /// when no allocation run placed utilisation-driven money on the service.
     #[schema(value_type = Option<String>)]
     pub itom_usage_share: Option<Decimal>,
     #[schema(value_type = String)]
@@ -117,6 +123,10 @@ fn months_between(from: NaiveDate, to: NaiveDate) -> u32 {
 
 /// The TCO of `assets` and `lines` (see the module documentation).
 async fn compute(ex: &mut impl Executor, scope: Scope<'_>, assets: &[Asset], as_of: NaiveDate) -> Result<Tco> {
+    let asset = match scope {
+        Scope::Asset(_) => assets.first(),
+        Scope::Service(_) => None,
+    };
     let calendar: FiscalCalendar = calendar::load(ex).await?;
     let mut converter = Converter::reporting(ex, RateType::Average).await?;
     let classes: BTreeMap<String, Classification> = query("SELECT id, classification FROM cost_types")
@@ -161,7 +171,9 @@ async fn compute(ex: &mut impl Executor, scope: Scope<'_>, assets: &[Asset], as_
             if stands_in {
                 from_purchase += converter.convert(ex, cost, &asset.currency, RateMonth::of(bought)).await?;
             }
-            let value = if depreciates && asset.in_service_date.is_some() {
+            let value = if asset.disposed_on.is_some_and(|day| day <= as_of) {
+                Decimal::ZERO // nothing left to recover
+            } else if depreciates && asset.in_service_date.is_some() {
                 let minor = depreciation::minor_units(ex, &asset.currency).await?;
                 depreciation::value_on(asset, as_of, Book::Book, &calendar, minor)?.book_value
             } else if depreciates {
@@ -172,6 +184,7 @@ async fn compute(ex: &mut impl Executor, scope: Scope<'_>, assets: &[Asset], as_
             residual += converter.convert(ex, value, &asset.currency, RateMonth::of(as_of)).await?;
         }
     }
+    let usage = hooks::itom_usage_share(ex, scope, asset, as_of, &calendar, &mut converter).await?;
     converter.finish()?;
 
     let mut acquisition = Decimal::ZERO;
@@ -191,9 +204,8 @@ async fn compute(ex: &mut impl Executor, scope: Scope<'_>, assets: &[Asset], as_
     let from_purchase = converter.round(from_purchase);
     acquisition += from_purchase;
     let residual = converter.round(residual);
-    let effort = hooks::itsm_effort(ex, scope, as_of).await?;
-    let usage = hooks::itom_usage_share(ex, scope, as_of).await?;
-    let tco = acquisition + running + effort.unwrap_or_default() + usage.unwrap_or_default() - residual;
+    let effort = hooks::itsm_effort(ex, scope, as_of, &converter).await?;
+    let tco = acquisition + running + effort.cost.unwrap_or_default() + usage.unwrap_or_default() - residual;
     let start = match scope {
         Scope::Asset(_) => first_service,
         Scope::Service(_) => [first_service, first_cost].into_iter().flatten().min(),
@@ -209,7 +221,8 @@ async fn compute(ex: &mut impl Executor, scope: Scope<'_>, assets: &[Asset], as_
         acquisition_from_purchase_cost: from_purchase,
         running_costs: running,
         by_cost_type,
-        itsm_effort: effort,
+        itsm_effort_hours: effort.hours,
+        itsm_effort: effort.cost,
         itom_usage_share: usage,
         residual_value: residual,
         tco,

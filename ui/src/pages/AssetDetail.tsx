@@ -42,6 +42,12 @@ export function AssetDetail({ id }: { id: string }) {
             <dd>{date(a.in_service_date)}</dd>
             <dt>End of life</dt>
             <dd>{date(a.end_of_life)}</dd>
+            {a.disposed_on && (
+              <>
+                <dt>Disposed of</dt>
+                <dd>{date(a.disposed_on)}</dd>
+              </>
+            )}
             <dt>Depreciation</dt>
             <dd>
               {label(a.depreciation_method)}, {label(a.depreciation_convention)}, {a.useful_life_months ?? '—'} months, residual{' '}
@@ -69,7 +75,13 @@ function Tco({ id }: { id: string }) {
           <dt>Running costs</dt>
           <dd>{money(tco.data.running_costs, tco.data.currency)}</dd>
           <dt>ITSM effort</dt>
-          <dd>{tco.data.itsm_effort == null ? 'not synchronised' : money(tco.data.itsm_effort, tco.data.currency)}</dd>
+          <dd>
+            {tco.data.itsm_effort == null
+              ? `${tco.data.itsm_effort_hours} h (no labour rate set)`
+              : `${money(tco.data.itsm_effort, tco.data.currency)} (${tco.data.itsm_effort_hours} h)`}
+          </dd>
+          <dt>ITOM usage share</dt>
+          <dd>{tco.data.itom_usage_share == null ? 'no utilisation-driven allocation' : money(tco.data.itom_usage_share, tco.data.currency)}</dd>
           <dt>Residual value</dt>
           <dd>− {money(tco.data.residual_value, tco.data.currency)}</dd>
           <dt>
@@ -130,7 +142,8 @@ function Depreciation({ id, currency }: { id: string; currency: string }) {
       {value.data && (
         <p role="status">
           On {date(value.data.date)}: accumulated depreciation {money(value.data.accumulated_depreciation, value.data.currency)}, book value{' '}
-          <strong>{money(value.data.book_value, value.data.currency)}</strong>.
+          <strong>{money(value.data.book_value, value.data.currency)}</strong>
+          {toNumber(value.data.written_off) !== 0 && <> (written off at disposal: {money(value.data.written_off, value.data.currency)})</>}.
         </p>
       )}
       {schedule.data && (
@@ -146,6 +159,7 @@ function Depreciation({ id, currency }: { id: string; currency: string }) {
           <details>
             <summary>
               {schedule.data.periods.length} periods, {money(schedule.data.depreciable_amount, currency)} in all
+              {schedule.data.disposed_on && <>; disposed of on {date(schedule.data.disposed_on)}, {money(schedule.data.not_depreciated, currency)} not depreciated</>}
             </summary>
             <table className="data">
               <caption className="visually-hidden">Depreciation per fiscal period</caption>
