@@ -183,52 +183,97 @@ async fn load(args: &[String]) -> anyhow::Result<()> {
     }
 
     // The lines, resampled from the sample with the seed.
-    let columns = ["id", "entry_date", "fiscal_period", "amount", "currency", "cost_type_id", "cost_center_id", "service_id",
-        "tower_id", "vendor_id", "tags", "source", "source_key", "created_by", "created_at", "updated_at"];
-    let per_statement: u64 = match db.backend() { Backend::Sqlite => 15, Backend::Postgres => 1_000 };
     let mut rng = Rng(seed);
     let started = Instant::now();
+    let mut line = |i: u64| -> Line {
+        let row = &rows[rng.below(rows.len() as u64) as usize];
+        let date: NaiveDate = start + Duration::days(rng.below(365) as i64);
+        let roll = rng.below(20);
+        let (service, tower) = match roll {
+            0 => (None, None),
+            1 | 2 => (None, Some(tower_of(&row.category))),
+            _ => (Some(format!("svc-{:02}", row.service)), Some(tower_of(&row.category))),
+        };
+        let currency = if rng.below(10) == 0 { "EUR" } else { "USD" };
+        let tags = format!("{{\"env\":\"{}\",\"provider\":\"{}\"}}", ["prod", "dev", "test"][rng.below(3) as usize], row.provider);
+        Line {
+            id: format!("line-{i}"),
+            date,
+            period: calendar.period_of(date).to_string(),
+            amount: row.cost,
+            currency,
+            cost_type: if row.capex { "ct-cloud-cap" } else { "ct-cloud" },
+            cost_center: format!("cc-{:02}", rng.below(CENTERS as u64)),
+            service,
+            tower,
+            vendor: format!("vendor-{:02}", row.vendor),
+            tags,
+            source_key: i.to_string(),
+        }
+    };
+    match db.backend() {
+        Backend::Sqlite => insert_lines(&db, lines, now, &mut line).await?,
+        Backend::Postgres => copy_lines(&url, lines, now, &mut line).await?,
+    }
+    println!("{}", serde_json::json!({"phase": "load", "lines": lines, "seconds": started.elapsed().as_secs_f64()}));
+    db.close().await;
+    Ok(())
+}
+
+/// One generated ledger line.
+struct Line {
+    id: String,
+    date: NaiveDate,
+    period: String,
+    amount: Decimal,
+    currency: &'static str,
+    cost_type: &'static str,
+    cost_center: String,
+    service: Option<String>,
+    tower: Option<&'static str>,
+    vendor: String,
+    tags: String,
+    source_key: String,
+}
+
+const LINE_COLUMNS: [&str; 16] = ["id", "entry_date", "fiscal_period", "amount", "currency", "cost_type_id", "cost_center_id",
+    "service_id", "tower_id", "vendor_id", "tags", "source", "source_key", "created_by", "created_at", "updated_at"];
+
+/// SQLite: multi-row INSERTs in transactions of 100,000 lines (the ledger's
+/// generation trigger runs for every row, as in production).
+async fn insert_lines(db: &Db, lines: u64, now: chrono::DateTime<Utc>, line: &mut impl FnMut(u64) -> Line) -> anyhow::Result<()> {
+    const PER_STATEMENT: u64 = 15;
     let mut written = 0u64;
     while written < lines {
         let mut tx = db.begin().await?;
         let batch_end = (written + 100_000).min(lines);
         while written < batch_end {
-            let n = per_statement.min(batch_end - written);
-            let mut sql = format!("INSERT INTO ledger_lines ({}) VALUES ", columns.join(", "));
-            let mut values: Vec<Value> = Vec::with_capacity(n as usize * columns.len());
+            let n = PER_STATEMENT.min(batch_end - written);
+            let mut sql = format!("INSERT INTO ledger_lines ({}) VALUES ", LINE_COLUMNS.join(", "));
+            let mut values: Vec<Value> = Vec::with_capacity(n as usize * LINE_COLUMNS.len());
             for r in 0..n {
-                let i = written + r;
-                let row = &rows[rng.below(rows.len() as u64) as usize];
-                let date: NaiveDate = start + Duration::days(rng.below(365) as i64);
-                let roll = rng.below(20);
-                let (service, tower) = match roll {
-                    0 => (None, None),
-                    1 | 2 => (None, Some(tower_of(&row.category))),
-                    _ => (Some(format!("svc-{:02}", row.service)), Some(tower_of(&row.category))),
-                };
-                let currency = if rng.below(10) == 0 { "EUR" } else { "USD" };
-                let tags = format!("{{\"env\":\"{}\",\"provider\":\"{}\"}}", ["prod", "dev", "test"][rng.below(3) as usize], row.provider);
+                let l = line(written + r);
                 if r > 0 {
                     sql.push_str(", ");
                 }
                 let base = values.len();
                 sql.push('(');
-                sql.push_str(&(1..=columns.len()).map(|k| format!("${}", base + k)).collect::<Vec<_>>().join(", "));
+                sql.push_str(&(1..=LINE_COLUMNS.len()).map(|k| format!("${}", base + k)).collect::<Vec<_>>().join(", "));
                 sql.push(')');
                 values.extend([
-                    Value::from(format!("line-{i}")),
-                    Value::from(date),
-                    Value::from(calendar.period_of(date).to_string()),
-                    Value::from(row.cost),
-                    Value::from(currency),
-                    Value::from(if row.capex { "ct-cloud-cap" } else { "ct-cloud" }),
-                    Value::from(format!("cc-{:02}", rng.below(CENTERS as u64))),
-                    Value::from(service),
-                    Value::from(tower.map(str::to_owned)),
-                    Value::from(format!("vendor-{:02}", row.vendor)),
-                    Value::from(tags),
+                    Value::from(l.id),
+                    Value::from(l.date),
+                    Value::from(l.period),
+                    Value::from(l.amount),
+                    Value::from(l.currency),
+                    Value::from(l.cost_type),
+                    Value::from(l.cost_center),
+                    Value::from(l.service),
+                    Value::from(l.tower.map(str::to_owned)),
+                    Value::from(l.vendor),
+                    Value::from(l.tags),
                     Value::from("focus-bench"),
-                    Value::from(i.to_string()),
+                    Value::from(l.source_key),
                     Value::from("bench"),
                     Value::from(now),
                     Value::from(now),
@@ -243,8 +288,42 @@ async fn load(args: &[String]) -> anyhow::Result<()> {
         }
         tx.commit().await?;
     }
-    println!("{}", serde_json::json!({"phase": "load", "lines": lines, "seconds": started.elapsed().as_secs_f64()}));
-    db.close().await;
+    Ok(())
+}
+
+/// PostgreSQL: `COPY … FROM STDIN` in one transaction per 1,000,000 lines;
+/// the ledger's statement-level generation trigger fires once per COPY.
+async fn copy_lines(url: &str, lines: u64, now: chrono::DateTime<Utc>, line: &mut impl FnMut(u64) -> Line) -> anyhow::Result<()> {
+    use std::fmt::Write as _;
+    let pool = sqlx::postgres::PgPool::connect(url).await?;
+    let now = now.to_rfc3339();
+    let mut written = 0u64;
+    while written < lines {
+        let mut conn = pool.acquire().await?;
+        let mut copy = conn.copy_in_raw(&format!("COPY ledger_lines ({}) FROM STDIN", LINE_COLUMNS.join(", "))).await?;
+        let batch_end = (written + 1_000_000).min(lines);
+        let mut buf = String::with_capacity(4 << 20);
+        while written < batch_end {
+            let l = line(written);
+            // Text format: tab-separated, \N for NULL; no value holds a tab, newline or backslash.
+            writeln!(
+                buf,
+                "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\tfocus-bench\t{}\tbench\t{now}\t{now}",
+                l.id, l.date, l.period, l.amount, l.currency, l.cost_type, l.cost_center,
+                l.service.as_deref().unwrap_or("\\N"), l.tower.unwrap_or("\\N"), l.vendor, l.tags, l.source_key
+            )?;
+            written += 1;
+            if buf.len() > (4 << 20) - 1024 {
+                copy.send(std::mem::take(&mut buf).into_bytes()).await?;
+                buf.reserve(4 << 20);
+            }
+        }
+        if !buf.is_empty() {
+            copy.send(buf.into_bytes()).await?;
+        }
+        copy.finish().await?;
+    }
+    pool.close().await;
     Ok(())
 }
 

@@ -193,7 +193,13 @@ pub async fn run(db: &Db, columnar: &Columnar, spec: &ReportSpec) -> Result<Repo
             }
         }
         let by: Vec<Expr> = group_keys.iter().map(|k| col(k.as_str())).collect();
-        lf.group_by(by).agg([col("amount").sum(), len().cast(DataType::Int64).alias("lines")]).collect().map_err(polars_error)
+        let df = lf
+            .group_by(by)
+            .agg([col("amount").sum(), len().cast(DataType::Int64).alias("lines")])
+            .collect_with_engine(Engine::Streaming)
+            .map_err(polars_error)?
+            .unwrap_single();
+        Ok::<_, Error>(df)
     })
     .await
     .map_err(|e| Error::Internal(anyhow::anyhow!("report task: {e}")))??;

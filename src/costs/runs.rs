@@ -117,7 +117,8 @@ pub async fn seeds(db: &Db, columnar: &Columnar, converter: &mut Converter, peri
     let df = tokio::task::spawn_blocking(move || {
         lf.group_by([col("cost_pool"), col("tower"), col("service"), col("currency")])
             .agg([col("amount").sum(), len().cast(DataType::Int64).alias("lines")])
-            .collect()
+            .collect_with_engine(Engine::Streaming)
+            .map(|r| r.unwrap_single())
             .map_err(polars_error)
     })
     .await

@@ -97,6 +97,28 @@ impl Query {
         self.fetch_optional(ex).await?.ok_or(DbError::Sqlx(sqlx::Error::RowNotFound))
     }
 
+    /// Runs a read on the pool and hands its rows to `each` one at a time, as
+    /// the database returns them: a result of millions of rows never sits in
+    /// memory whole (the columnar ledger copy reads a period this way).
+    pub async fn for_each_row<E: From<DbError>>(self, db: &Db, mut each: impl FnMut(Row) -> Result<(), E>) -> Result<(), E> {
+        use futures_util::TryStreamExt;
+        match &db.pool {
+            Pool::Sqlite(pool) => {
+                let mut rows = self.for_sqlite().fetch(pool);
+                while let Some(row) = rows.try_next().await.map_err(DbError::from)? {
+                    each(Row::Sqlite(row))?;
+                }
+            }
+            Pool::Postgres(pool) => {
+                let mut rows = self.for_postgres().fetch(pool);
+                while let Some(row) = rows.try_next().await.map_err(DbError::from)? {
+                    each(Row::Postgres(row))?;
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// Runs a statement and returns the number of rows it affected.
     pub async fn execute(self, ex: &mut impl Executor) -> Result<u64, DbError> {
         ex.execute(self).await
