@@ -1924,6 +1924,11 @@ export interface components {
             created_at: string;
             driver: components["schemas"]["Driver"];
             id: string;
+            /**
+             * @description The synchronised utilisation metric that weighs the targets (the
+             *     `utilisation` driver only), e.g. `cpu_seconds`; see [`super::drivers`].
+             */
+            metric?: string | null;
             name: string;
             source_id: string;
             source_kind: components["schemas"]["NodeKind"];
@@ -1937,6 +1942,8 @@ export interface components {
         AllocationRulePatch: {
             chargeable?: boolean | null;
             driver?: components["schemas"]["Driver"] | null;
+            /** @description `null` clears it. */
+            metric?: string | null;
             name?: string | null;
             targets?: components["schemas"]["RuleTarget"][] | null;
         };
@@ -2007,6 +2014,12 @@ export interface components {
             currency: string;
             depreciation_convention: components["schemas"]["DepreciationConvention"];
             depreciation_method: components["schemas"]["DepreciationMethod"];
+            /**
+             * Format: date
+             * @description The day the asset was disposed of (set by the step to `disposed`):
+             *     it depreciates no further.
+             */
+            disposed_on?: string | null;
             /** Format: date */
             end_of_life?: string | null;
             id: string;
@@ -2085,6 +2098,12 @@ export interface components {
          */
         AssetState: "requested" | "ordered" | "in_stock" | "deployed" | "in_maintenance" | "retired" | "disposed";
         AssetTransition: {
+            /**
+             * Format: date
+             * @description The day of a disposal (`to: disposed` only; default today): not in the
+             *     future, nor before the asset was acquired or entered service.
+             */
+            disposed_on?: string | null;
             reason?: string | null;
             to: components["schemas"]["AssetState"];
         };
@@ -2093,13 +2112,21 @@ export interface components {
             accumulated_depreciation: string;
             asset_id: string;
             book: components["schemas"]["Book"];
-            /** @example 1880.00 */
+            /**
+             * @description `cost − accumulated_depreciation − written_off`; 0 once disposed of.
+             * @example 1880.00
+             */
             book_value: string;
             /** @example 2400.00 */
             cost: string;
             currency: string;
             /** Format: date */
             date: string;
+            /**
+             * @description The carrying amount taken off the books at disposal (0 before it).
+             * @example 0
+             */
+            written_off: string;
         };
         /** @description One audit entry. */
         AuditEntry: {
@@ -2467,10 +2494,22 @@ export interface components {
             asset_id: string;
             book: components["schemas"]["Book"];
             /**
-             * @description `cost − salvage`: what the periods add up to, exactly.
+             * @description `cost − salvage`: what the periods add up to, exactly (with
+             *     `not_depreciated` for a disposed asset).
              * @example 2100.00
              */
             depreciable_amount: string;
+            /**
+             * Format: date
+             * @description The asset was disposed of that day: the schedule ends with the period
+             *     that holds the day (depreciated in full).
+             */
+            disposed_on?: string | null;
+            /**
+             * @description What disposal left undepreciated: `depreciable_amount` minus the periods.
+             * @example 0
+             */
+            not_depreciated: string;
             periods: components["schemas"]["PeriodDepreciation"][];
             settings: components["schemas"]["ScheduleSettings"];
             years: components["schemas"]["YearDepreciation"][];
@@ -2998,6 +3037,8 @@ export interface components {
         NewAllocationRule: {
             chargeable?: boolean;
             driver: components["schemas"]["Driver"];
+            /** @description The utilisation metric (the `utilisation` driver only). */
+            metric?: string | null;
             name: string;
             source_id: string;
             source_kind: components["schemas"]["NodeKind"];
@@ -3362,6 +3403,11 @@ export interface components {
                 created_at: string;
                 driver: components["schemas"]["Driver"];
                 id: string;
+                /**
+                 * @description The synchronised utilisation metric that weighs the targets (the
+                 *     `utilisation` driver only), e.g. `cpu_seconds`; see [`super::drivers`].
+                 */
+                metric?: string | null;
                 name: string;
                 source_id: string;
                 source_kind: components["schemas"]["NodeKind"];
@@ -3429,6 +3475,12 @@ export interface components {
                 currency: string;
                 depreciation_convention: components["schemas"]["DepreciationConvention"];
                 depreciation_method: components["schemas"]["DepreciationMethod"];
+                /**
+                 * Format: date
+                 * @description The day the asset was disposed of (set by the step to `disposed`):
+                 *     it depreciates no further.
+                 */
+                disposed_on?: string | null;
                 /** Format: date */
                 end_of_life?: string | null;
                 id: string;
@@ -4740,6 +4792,12 @@ export interface components {
              * @description The month (1 = January) the fiscal year starts in.
              */
             fiscal_year_start_month: number;
+            /**
+             * @description Cost of one hour of ITSM effort in the reporting currency; TCO leaves
+             *     effort uncosted (null) while it is not set.
+             * @example 85.00
+             */
+            labour_rate?: string | null;
             /** @description The currency reports convert into, and the default for new records. */
             reporting_currency: string;
             /** Format: date-time */
@@ -4756,6 +4814,8 @@ export interface components {
              *     fiscal period would silently change its dates otherwise.
              */
             fiscal_year_start_month?: number | null;
+            /** @description Non-negative, at most 6 decimals; `null` clears it. */
+            labour_rate?: string | null;
             reporting_currency?: string | null;
         };
         /** @description A candidate left out because its currency is not the reporting currency. */
@@ -4962,10 +5022,15 @@ export interface components {
             currency: string;
             /** @description The asset or service. */
             id: string;
-            /** @description Null until ITOM utilisation is synchronised (see the hooks). */
+            /**
+             * @description Shared cost placed by utilisation (ITOM) in the TBM allocation; null
+             *     when no allocation run placed utilisation-driven money on the service.
+             */
             itom_usage_share?: string | null;
-            /** @description Null until ITSM effort is synchronised (see the hooks). */
+            /** @description Those hours at the finance settings' labour rate; null while no rate is set. */
             itsm_effort?: string | null;
+            /** @description Hours of the synchronised ITSM tickets on the scope. */
+            itsm_effort_hours: string;
             /** @description `tco / months_in_service`; null before the first month of service. */
             monthly_tco?: string | null;
             /** Format: int32 */
