@@ -133,9 +133,6 @@ pub async fn values(
     period: FiscalPeriod,
 ) -> Result<HashMap<(NodeKind, String), Decimal>> {
     let mut out: HashMap<(NodeKind, String), Decimal> = HashMap::new();
-    let (first, last) = crate::finance::calendar::load(ex).await?.bounds(period);
-    let from = first.and_hms_opt(0, 0, 0).expect("midnight exists").and_utc();
-    let until = (last + chrono::Days::new(1)).and_hms_opt(0, 0, 0).expect("midnight exists").and_utc();
     // Synchronised ITOM and ITSM data, summed here: SQLite keeps decimals as text.
     let synced = match (driver, metric) {
         (Driver::Utilisation, Some(metric)) => Some(
@@ -153,6 +150,7 @@ pub async fn values(
         _ => None,
     };
     if let Some(synced) = synced {
+        let (from, until) = crate::finance::calendar::load(ex).await?.utc_range(period);
         for row in synced.bind(from).bind(until).fetch_all(ex).await? {
             let value = if driver == Driver::Tickets { Decimal::ONE } else { row.decimal("value")? };
             *out.entry((NodeKind::Service, row.get("node")?)).or_default() += value;

@@ -66,6 +66,14 @@ impl FiscalCalendar {
         (start, end)
     }
 
+    /// `period` as instants, from its first midnight (UTC) to the midnight
+    /// after its last day, exclusive: what timestamps "fall in" the period.
+    pub fn utc_range(&self, period: FiscalPeriod) -> (chrono::DateTime<chrono::Utc>, chrono::DateTime<chrono::Utc>) {
+        let (first, last) = self.bounds(period);
+        let midnight = |day: NaiveDate| day.and_hms_opt(0, 0, 0).expect("midnight exists").and_utc();
+        (midnight(first), midnight(last + chrono::Days::new(1)))
+    }
+
     /// The twelve periods of fiscal year `year`.
     pub fn periods(&self, year: i32) -> Vec<PeriodInfo> {
         (1..=12)

@@ -167,19 +167,25 @@ pub async fn itom_usage_share(
     let Some(asset) = asset else {
         return Ok(Some(converter.round(flows.iter().map(|(_, _, amount)| *amount).sum())));
     };
+    // The share is linear in the money: one utilisation read per period and metric.
+    let mut by_measure: BTreeMap<(FiscalPeriod, String), Decimal> = BTreeMap::new();
+    for (period, metric, amount) in flows {
+        if let Some(metric) = metric {
+            *by_measure.entry((period, metric)).or_default() += amount;
+        }
+    }
     let names = host_names(ex, asset).await?;
     let mut share = Decimal::ZERO;
-    for (period, metric, amount) in flows {
-        let Some(metric) = metric else { continue };
-        let (first, last) = calendar.bounds(period);
+    for ((period, metric), amount) in by_measure {
+        let (from, until) = calendar.utc_range(period);
         let rows = query(
             "SELECT subject, value FROM utilisation WHERE service_id = $1 AND metric = $2 AND subject_kind = 'host' \
              AND period_start >= $3 AND period_start < $4",
         )
         .bind(&service)
         .bind(&metric)
-        .bind(first.and_hms_opt(0, 0, 0).expect("midnight exists").and_utc())
-        .bind(day_after(last))
+        .bind(from)
+        .bind(until)
         .fetch_all(ex)
         .await?;
         let (mut mine, mut all) = (Decimal::ZERO, Decimal::ZERO);
