@@ -879,6 +879,28 @@ db_test!(
         let asset_tco = app.get(Finance, &format!("/api/v1/assets/{asset}/tco")).await.expect(200).body;
         assert_eq!(dec(&asset_tco["itom_usage_share"]), "500.00".parse().unwrap(), "{asset_tco}");
         assert_eq!(dec(&asset_tco["tco"]), "500.00".parse().unwrap());
+
+        // A second host of the service, measured as much as the first: each carries half.
+        let rows = query("SELECT period_start, period_end, value FROM utilisation WHERE metric = 'cpu_seconds'").fetch_all(&mut app.db.clone()).await.unwrap();
+        for (k, row) in rows.iter().enumerate() {
+            query("INSERT INTO utilisation (id, instance_id, stream, record_key, subject_kind, subject, metric, period_start, period_end, value, unit, service_id, created_at, updated_at) \
+                   VALUES ($1, $2, 'cpu_seconds', $3, 'host', 'other-host:9100', 'cpu_seconds', $4, $5, $6, 'cpu-seconds', 'svc-node', $7, $7)")
+                .bind(format!("other-{k}"))
+                .bind(id.as_str())
+                .bind(format!("other-{k}"))
+                .bind(row.get::<chrono::DateTime<chrono::Utc>>("period_start").unwrap())
+                .bind(row.get::<chrono::DateTime<chrono::Utc>>("period_end").unwrap())
+                .bind(row.decimal("value").unwrap())
+                .bind(chrono::Utc::now())
+                .execute(&mut app.db.clone())
+                .await
+                .unwrap();
+        }
+        app.post(Finance, "/api/v1/costs/allocation/runs", json!({ "fiscal_period": period })).await.expect(201);
+        let halved = app.get(Finance, &format!("/api/v1/assets/{asset}/tco")).await.expect(200).body;
+        assert_eq!(dec(&halved["itom_usage_share"]), "250.00".parse().unwrap(), "{halved}");
+        let service = app.get(Finance, "/api/v1/services/svc-node/tco").await.expect(200).body;
+        assert_eq!(dec(&service["itom_usage_share"]), "500.00".parse().unwrap(), "the latest run counts, once");
     }
 );
 
